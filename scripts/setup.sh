@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build, tests and tools need, fetches the tokenizer data,
+# and builds lastrank into build/. Idempotent. Run as root on Debian 12 (bookworm).
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+PKGS="build-essential cmake ninja-build pkg-config git ca-certificates python3 nodejs npm
+      nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libutf8proc-dev
+      libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev curl"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+# node/npm may come from another source (nodesource) on some machines: accept any working npm.
+if command -v npm >/dev/null; then missing=$(echo "$missing" | tr ' ' '\n' | grep -vxE 'nodejs|npm' | tr '\n' ' '); fi
+if [ -n "${missing// /}" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing
+fi
+bash "$REPO/scripts/fetch_tokenizer.sh"
+cmake -S "$REPO" -B "$REPO/build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build "$REPO/build" -j"$(nproc)"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The test command (README.md). On a fresh machine it installs what is missing (scripts/setup.sh),
+# then runs:
+#   1. the release build's ctest suite (unit, golden vs HF fixtures, tokenizer parity, CLI, server);
+#   2. an ASan+UBSan build running the untrusted-input tests (malformed files, CLI errors, server);
+#   3. every libFuzzer target for a bounded time (LASTRANK_FUZZ_SECONDS, default 30 each).
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+cd "$REPO"
+bash scripts/setup.sh
+JOBS=$(nproc)
+
+echo "== release tests"
+ctest --test-dir build --output-on-failure -j"$JOBS" --timeout 900
+
+echo "== ASan+UBSan tests (untrusted input)"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLASTRANK_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$JOBS"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$JOBS" --timeout 900 -L 'sanitize'
+
+echo "== fuzz (libFuzzer, clang)"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLASTRANK_FUZZ=ON >/dev/null
+cmake --build build-fuzz -j"$JOBS"
+secs=${LASTRANK_FUZZ_SECONDS:-30}
+fuzz_fail=0
+for f in build-fuzz/fuzz_*; do
+  [ -x "$f" ] || continue
+  name=$(basename "$f")
+  corpus="build-fuzz/corpus-$name"; mkdir -p "$corpus"
+  seeds="tests/fuzz/seeds/$name"; [ -d "$seeds" ] || seeds=""
+  if "$f" -max_total_time="$secs" -rss_limit_mb=4096 -print_final_stats=0 $corpus $seeds >"build-fuzz/$name.log" 2>&1; then
+    echo "fuzz $name: clean for ${secs}s ($(grep -c '^#' "build-fuzz/$name.log" || true) status lines)"
+  else
+    echo "fuzz $name: FAILED"; tail -40 "build-fuzz/$name.log"; fuzz_fail=1
+  fi
+done
+exit $fuzz_fail

@@ -1,0 +1,28 @@
+// Causal grouped-query attention on CPU, one sequence.
+//   q: [L, n_q, d]   k, v: [L, n_kv, d]   out: [L, n_q, d]   (rows contiguous, fp32)
+// Query head h uses KV head h / (n_q / n_kv). Scale 1/sqrt(d), softmax in fp32.
+// window > 0: sliding-window attention (query i sees keys j with i - window < j <= i), as HF
+// transformers' Qwen3 `sliding_attention` layers; window <= 0: full causal.
+#pragma once
+#include <cstdint>
+
+#include "core/thread_pool.h"
+
+namespace lastrank::cpu {
+
+struct AttentionShape {
+  int64_t len = 0;    // L
+  int64_t n_q = 0;    // query heads
+  int64_t n_kv = 0;   // key/value heads (divides n_q)
+  int64_t d = 0;      // head dim
+  int64_t window = 0; // 0 = full causal
+};
+
+// Scalar reference: materializes one score row at a time, double-free plain fp32 softmax.
+void attention_ref(const AttentionShape& s, const float* q, const float* k, const float* v, float* out);
+
+// Fast path: tiled, online softmax, K/V shared across the query heads of a group; never
+// materializes L x L scores.
+void attention(const AttentionShape& s, const float* q, const float* k, const float* v, float* out, ThreadPool& pool);
+
+}  // namespace lastrank::cpu

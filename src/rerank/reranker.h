@@ -1,0 +1,67 @@
+// The jina-reranker-v3 listwise pipeline (shared/docs/reference.md §3): truncation, block
+// splitting, prompt template, readout, projector, block-weighted merge, final cosine, sort.
+// One Reranker is shared by all callers; rerank() is not re-entrant (the server serializes
+// calls on its compute thread); tokenizer() is thread-safe.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/qwen3.h"
+#include "tokenizer/tokenizer.h"
+
+namespace lastrank {
+
+struct RerankOptions {
+  size_t max_query_tokens = 512;   // reference max_query_length
+  size_t max_doc_tokens = 2048;    // reference max_doc_length
+  size_t block_size = 125;         // max documents per forward pass
+  size_t max_length = 131072;      // tokenizer model_max_length (capacity rule)
+};
+
+struct RerankRequest {
+  std::string query;
+  std::vector<std::string> documents;
+  std::optional<size_t> top_n;             // nullopt = all
+  std::optional<std::string> instruction;  // optional <instruct> block (not sanitized)
+  bool return_embeddings = false;
+};
+
+struct RerankItem {
+  size_t index = 0;              // position in the request's documents
+  float relevance_score = 0.f;   // fp32 cosine, as the reference's numpy float32
+  std::vector<float> embedding;  // projected doc vector if return_embeddings
+};
+
+struct RerankResponse {
+  std::vector<RerankItem> results;  // sorted by score, descending; top_n applied
+  int64_t total_tokens = 0;         // prompt tokens over all forward passes (after causal cut: no)
+  size_t blocks = 0;                // forward passes run
+};
+
+class Reranker {
+ public:
+  // Loads config.json, model.safetensors (or shards), tokenizer.json and tokenizer_config.json
+  // from a Hugging Face model directory. Throws lastrank::Error on bad files.
+  static std::unique_ptr<Reranker> load(const std::string& dir, const EngineOptions& engine = {},
+                                        const RerankOptions& opts = {});
+
+  Reranker(std::unique_ptr<Tokenizer> tok, std::unique_ptr<Qwen3Model> model, const RerankOptions& opts);
+  ~Reranker();
+
+  // Throws lastrank::Error on invalid requests (empty document list).
+  RerankResponse rerank(const RerankRequest& req);
+
+  const Tokenizer& tokenizer() const { return *tok_; }
+  Qwen3Model& model() { return *model_; }
+  const RerankOptions& options() const { return opts_; }
+
+ private:
+  std::unique_ptr<Tokenizer> tok_;
+  std::unique_ptr<Qwen3Model> model_;
+  RerankOptions opts_;
+  int32_t embed_token_id_ = -1, rerank_token_id_ = -1;
+};
+
+}  // namespace lastrank
