@@ -17,7 +17,7 @@ struct RerankOptions {
   size_t max_query_tokens = 512;   // reference max_query_length
   size_t max_doc_tokens = 2048;    // reference max_doc_length
   size_t block_size = 125;         // max documents per forward pass
-  size_t max_length = 131072;      // tokenizer model_max_length (capacity rule)
+  size_t max_length = 0;           // capacity rule; 0 = tokenizer_config model_max_length (131072)
 };
 
 struct RerankRequest {
@@ -36,7 +36,7 @@ struct RerankItem {
 
 struct RerankResponse {
   std::vector<RerankItem> results;  // sorted by score, descending; top_n applied
-  int64_t total_tokens = 0;         // prompt tokens over all forward passes (after causal cut: no)
+  int64_t total_tokens = 0;         // full prompt tokens (prefix..suffix) summed over blocks
   size_t blocks = 0;                // forward passes run
 };
 
@@ -56,12 +56,15 @@ class Reranker {
   const Tokenizer& tokenizer() const { return *tok_; }
   Qwen3Model& model() { return *model_; }
   const RerankOptions& options() const { return opts_; }
+  // Named intermediates of every forward pass go to *trace (nullptr = off). Debugging only.
+  void set_trace(const TraceFn* trace) { trace_ = trace; }
 
  private:
   std::unique_ptr<Tokenizer> tok_;
   std::unique_ptr<Qwen3Model> model_;
   RerankOptions opts_;
   int32_t embed_token_id_ = -1, rerank_token_id_ = -1;
+  const TraceFn* trace_ = nullptr;
 };
 
 }  // namespace lastrank

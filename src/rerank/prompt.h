@@ -1,0 +1,24 @@
+// The jina-reranker-v3 prompt template (shared/docs/reference.md §3.4), byte-exact:
+// PREFIX + BODY + SUFFIX with the no-thinking suffix; the readout tokens are sanitized out of
+// the query and documents (not the instruction).
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lastrank {
+
+inline constexpr std::string_view kEmbedToken = "<|embed_token|>";    // document readout
+inline constexpr std::string_view kRerankToken = "<|rerank_token|>";  // query readout
+
+// Removes every occurrence of <|rerank_token|>, then of <|embed_token|> (plain substring
+// replace, as the reference's str.replace calls, in that order).
+std::string sanitize_readout_tokens(std::string_view text);
+
+// Builds the full prompt for one block. query and docs are the (truncated) texts; they are
+// sanitized here. instruction, if non-empty, is inserted unsanitized.
+std::string build_block_prompt(std::string_view query, const std::vector<std::string_view>& docs,
+                               const std::optional<std::string>& instruction);
+
+}  // namespace lastrank

@@ -1,0 +1,151 @@
+// The listwise pipeline of jina-reranker-v3's modeling.py rerank(): truncate → split into
+// blocks → one prompt + forward per block → readout rows → projector → block scores and
+// weights → weighted mean of block query vectors → final cosine → sort → top_n.
+#include "rerank/reranker.h"
+
+#include <algorithm>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "model/config.h"
+#include "model/weights.h"
+#include "rerank/blocks.h"
+#include "rerank/prompt.h"
+#include "rerank/scoring.h"
+
+namespace lastrank {
+namespace {
+
+struct Truncated {
+  std::string text;   // the text that goes into the prompt
+  size_t tokens = 0;  // len(ids) after truncation (<= limit), as the reference counts it
+};
+
+// reference _truncate_texts: tokenize with truncation; if the (truncated) length reached the
+// limit, replace the text by the decoded truncated ids.
+Truncated truncate_text(const Tokenizer& tok, const std::string& text, size_t limit) {
+  auto ids = tok.encode_truncated(text, limit);
+  Truncated t;
+  t.tokens = ids.size();
+  t.text = ids.size() >= limit ? tok.decode(ids) : text;
+  return t;
+}
+
+// tokenizer_config.json's model_max_length (the capacity rule's max_length), if readable.
+size_t read_model_max_length(const std::string& dir, size_t fallback) {
+  std::ifstream f(dir + "/tokenizer_config.json");
+  if (!f) return fallback;
+  std::stringstream ss;
+  ss << f.rdbuf();
+  auto j = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_object() && j.contains("model_max_length") && j["model_max_length"].is_number_unsigned()) {
+    auto v = j["model_max_length"].get<uint64_t>();
+    if (v > 0 && v <= (uint64_t(1) << 24)) return size_t(v);
+  }
+  return fallback;
+}
+
+}  // namespace
+
+std::unique_ptr<Reranker> Reranker::load(const std::string& dir, const EngineOptions& engine, const RerankOptions& opts) {
+  ModelConfig cfg = load_model_config(dir + "/config.json");
+  auto tok = Tokenizer::load_file(dir + "/tokenizer.json");
+  ModelWeights weights = load_model_weights(dir, cfg);
+  auto model = std::make_unique<Qwen3Model>(std::move(cfg), std::move(weights), engine);
+  RerankOptions o = opts;
+  if (o.max_length == 0) o.max_length = read_model_max_length(dir, 131072);
+  return std::make_unique<Reranker>(std::move(tok), std::move(model), o);
+}
+
+Reranker::Reranker(std::unique_ptr<Tokenizer> tok, std::unique_ptr<Qwen3Model> model, const RerankOptions& opts)
+    : tok_(std::move(tok)), model_(std::move(model)), opts_(opts) {
+  if (opts_.max_length == 0) opts_.max_length = 131072;
+  if (opts_.max_query_tokens == 0 || opts_.max_doc_tokens == 0 || opts_.block_size == 0)
+    fail("rerank options: max_query_tokens, max_doc_tokens and block_size must be positive");
+  auto e = tok_->token_to_id(kEmbedToken), r = tok_->token_to_id(kRerankToken);
+  if (!e || !r) fail("tokenizer.json has no ", kEmbedToken, " / ", kRerankToken, " added tokens: not a jina-reranker-v3 tokenizer");
+  embed_token_id_ = *e;
+  rerank_token_id_ = *r;
+  if (int64_t(std::max(*e, *r)) >= model_->config().vocab_size)
+    fail("readout token id ", std::max(*e, *r), " is outside the embedding table (vocab_size ", model_->config().vocab_size, ")");
+}
+
+Reranker::~Reranker() = default;
+
+RerankResponse Reranker::rerank(const RerankRequest& req) {
+  if (req.documents.empty()) fail("documents must not be empty");
+  if (req.instruction && (req.instruction->find(kEmbedToken) != std::string::npos ||
+                          req.instruction->find(kRerankToken) != std::string::npos))
+    fail("instruction must not contain ", kEmbedToken, " or ", kRerankToken);
+
+  const Truncated query = truncate_text(*tok_, req.query, opts_.max_query_tokens);
+  std::vector<Truncated> docs;
+  docs.reserve(req.documents.size());
+  std::vector<size_t> lens;
+  for (const auto& d : req.documents) {
+    docs.push_back(truncate_text(*tok_, d, opts_.max_doc_tokens));
+    lens.push_back(docs.back().tokens);
+  }
+  const auto blocks = plan_blocks(lens, query.tokens, opts_.block_size, opts_.max_length, opts_.max_doc_tokens);
+
+  const int64_t hidden = model_->config().hidden_size, dim = model_->projector_dim();
+  RerankResponse resp;
+  std::vector<std::vector<float>> doc_vecs(req.documents.size());
+  std::vector<BlockQuery> block_queries;
+  for (const auto& [b, e] : blocks) {
+    std::vector<std::string_view> texts;
+    for (size_t i = b; i < e; ++i) texts.push_back(docs[i].text);
+    const std::vector<int32_t> ids = tok_->encode(build_block_prompt(query.text, texts, req.instruction));
+    resp.total_tokens += int64_t(ids.size());
+
+    std::vector<int64_t> readout;
+    int64_t query_pos = -1;
+    for (size_t p = 0; p < ids.size(); ++p) {
+      if (ids[p] == embed_token_id_) readout.push_back(int64_t(p));
+      if (ids[p] == rerank_token_id_) {
+        LR_CHECK(query_pos < 0, "two query readout tokens in one prompt");
+        query_pos = int64_t(p);
+      }
+    }
+    LR_CHECK(readout.size() == e - b && query_pos > (readout.empty() ? -1 : readout.back()),
+             "prompt has ", readout.size(), " document readouts for ", e - b, " documents");
+    readout.push_back(query_pos);
+
+    const size_t rows = readout.size();
+    std::vector<float> h(rows * size_t(hidden)), v(rows * size_t(dim));
+    model_->forward(ids, readout, h.data(), trace_);
+    model_->project(h.data(), int64_t(rows), v.data());
+
+    const float* q = v.data() + (rows - 1) * size_t(dim);
+    BlockQuery bq;
+    bq.query.assign(q, q + dim);
+    bq.weight = -1.f;
+    for (size_t i = 0; i < rows - 1; ++i) {
+      const float* d = v.data() + i * size_t(dim);
+      bq.weight = std::max(bq.weight, (1.f + cosine_torch(q, d, size_t(dim))) / 2.f);
+      doc_vecs[b + i].assign(d, d + dim);
+    }
+    block_queries.push_back(std::move(bq));
+  }
+  resp.blocks = blocks.size();
+
+  const std::vector<float> qbar = merge_block_queries(block_queries);
+  std::vector<RerankItem> items(req.documents.size());
+  for (size_t j = 0; j < items.size(); ++j) {
+    items[j].index = j;
+    items[j].relevance_score = cosine_plain(doc_vecs[j].data(), qbar.data(), size_t(dim));
+    if (req.return_embeddings) items[j].embedding = doc_vecs[j];
+  }
+  // Descending by score; ties keep input order (the reference leaves tie order unspecified).
+  std::stable_sort(items.begin(), items.end(),
+                   [](const RerankItem& a, const RerankItem& b) { return a.relevance_score > b.relevance_score; });
+  if (req.top_n && *req.top_n < items.size()) items.resize(*req.top_n);
+  resp.results = std::move(items);
+  return resp;
+}
+
+}  // namespace lastrank
