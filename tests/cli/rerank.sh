@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# CLI end to end on a generated tiny checkpoint: response schema, ordering, top_n,
+# return_documents/return_embeddings, thread-count and run-to-run determinism, tokenize.
+# (Score values themselves are checked against HF in tests/golden.) Args: LASTRANK_BIN MODELS_DIR SOURCE_DIR
+set -u
+BIN=$1 MODELS=$2
+MODEL=$MODELS/tiny-gqa2
+TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
+fails=0 passes=0
+check() {  # name, python3 assertion over j (the parsed response) -- stdlib only
+  if python3 - "$TMP/out.json" "$2" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+ok = eval(sys.argv[2], {"j": j})
+sys.exit(0 if ok else 1)
+PY
+  then passes=$((passes+1)); else echo "FAIL $1: $2"; cat "$TMP/out.json"; fails=$((fails+1)); fi
+}
+cat >"$TMP/req.json" <<'JSON'
+{"model": "tiny", "query": "What is the capital of France?",
+ "documents": ["Paris is the capital of France.", {"text": "Berlin ist die Hauptstadt."}, "東京は日本の首都です。",
+               "", "x<|embed_token|>y"],
+ "return_embeddings": true}
+JSON
+"$BIN" rerank --model "$MODEL" --input "$TMP/req.json" --threads 1 >"$TMP/out.json" || { echo "FAIL rerank exited $?"; exit 1; }
+cp "$TMP/out.json" "$TMP/t1.json"
+check schema 'set(j) == {"model", "usage", "results"} and j["model"] == "tiny" and j["usage"]["total_tokens"] > 100'
+check all-docs 'sorted(r["index"] for r in j["results"]) == [0, 1, 2, 3, 4]'
+check sorted 'all(a["relevance_score"] >= b["relevance_score"] for a, b in zip(j["results"], j["results"][1:]))'
+check cosine-range 'all(-1.0 <= r["relevance_score"] <= 1.0 for r in j["results"])'
+check documents-default 'all("document" in r and isinstance(r["document"]["text"], str) for r in j["results"])'
+check original-text 'any(r["document"]["text"] == "x<|embed_token|>y" for r in j["results"])'
+check embeddings 'all(len(r["embedding"]) == len(j["results"][0]["embedding"]) > 0 for r in j["results"])'
+"$BIN" rerank --model "$MODEL" --input "$TMP/req.json" --threads 2 >"$TMP/t2.json"
+"$BIN" rerank --model "$MODEL" --input - --threads 2 <"$TMP/req.json" >"$TMP/t3.json"
+if cmp -s "$TMP/t1.json" "$TMP/t2.json" && cmp -s "$TMP/t2.json" "$TMP/t3.json"; then passes=$((passes+1)); else
+  echo "FAIL determinism: --threads 1 vs 2 vs rerun differ"; fails=$((fails+1)); fi
+echo '{"query": "q", "documents": ["a", "b", "c"], "top_n": 2, "return_documents": false}' >"$TMP/req2.json"
+"$BIN" rerank --model "$MODEL" --input "$TMP/req2.json" >"$TMP/out.json"
+check top-n 'len(j["results"]) == 2 and all(set(r) == {"index", "relevance_score"} for r in j["results"])'
+printf '"Hello world"\n"日本語のテキスト 123"\n"a<|im_end|>b"\n' | "$BIN" tokenize --model "$MODEL" --jsonl >"$TMP/tok.txt"
+if [ "$(cat "$TMP/tok.txt")" = "$(printf '[9707,1879]\n[101059,102819,15767,56833,61803,70534,220,16,17,18]\n[64,151645,65]')" ]; then
+  passes=$((passes+1)); else echo "FAIL tokenize:"; cat "$TMP/tok.txt"; fails=$((fails+1)); fi
+echo "$passes passed, $fails failed"
+[ $fails -eq 0 ]

@@ -1,0 +1,136 @@
+// Unit tests of the rerank pipeline's pieces that need no model: block planning, the prompt
+// template (checked against token counts verified with HF tokenizers, reference.md §2),
+// sanitizing, scoring math and Jina request validation.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "core/error.h"
+#include "rerank/blocks.h"
+#include "rerank/jina_json.h"
+#include "rerank/prompt.h"
+#include "rerank/scoring.h"
+#include "tokenizer/tokenizer.h"
+
+using namespace lastrank;
+
+TEST(Blocks, SplitsAt125Documents) {
+  std::vector<size_t> lens(300, 10);
+  auto b = plan_blocks(lens, 5, 125, 131072, 2048);
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(b[0], std::make_pair(size_t(0), size_t(125)));
+  EXPECT_EQ(b[1], std::make_pair(size_t(125), size_t(250)));
+  EXPECT_EQ(b[2], std::make_pair(size_t(250), size_t(300)));
+}
+
+TEST(Blocks, CapacityRuleClosesAfter63MaxLengthDocs) {
+  // reference.md §3.3: 512-token query, 2048-token docs: 130048 - 63*2048 = 1024 <= 2048.
+  std::vector<size_t> lens(64, 2048);
+  auto b = plan_blocks(lens, 512, 125, 131072, 2048);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b[0].second, 63u);
+  EXPECT_EQ(b[1], std::make_pair(size_t(63), size_t(64)));
+}
+
+TEST(Blocks, CapacityBoundaryIsInclusive) {
+  // capacity after doc i: 100 - 2*10 - sum; closes when <= 20.
+  auto b = plan_blocks({30, 30, 5}, 10, 125, 100, 20);
+  ASSERT_EQ(b.size(), 2u);  // 80-30=50, 50-30=20 <= 20 -> close after 2 docs
+  EXPECT_EQ(b[0].second, 2u);
+  auto c = plan_blocks({30, 29, 5}, 10, 125, 100, 20);  // 21 > 20 stays open, then 16 closes
+  ASSERT_EQ(c.size(), 1u);
+}
+
+TEST(Prompt, SanitizesReadoutTokensInOrder) {
+  EXPECT_EQ(sanitize_readout_tokens("a<|rerank_token|>b<|embed_token|>c"), "abc");
+  // Removing the rerank token first can create an embed token... and that is then removed.
+  EXPECT_EQ(sanitize_readout_tokens("<|embed_<|rerank_token|>token|>x"), "x");
+  // The other order would not: "<|rerank_<|embed_token|>token|>" -> "<|rerank_token|>" stays.
+  EXPECT_EQ(sanitize_readout_tokens("<|rerank_<|embed_token|>token|>"), "<|rerank_token|>");
+  EXPECT_EQ(sanitize_readout_tokens("<|im_end|><|score_token|>"), "<|im_end|><|score_token|>");
+}
+
+TEST(Prompt, ExactTemplateText) {
+  std::string p = build_block_prompt("q?", {"d0", "d1"}, std::nullopt);
+  EXPECT_EQ(p.rfind("<|im_start|>system\nYou are a search relevance expert", 0), 0u);
+  EXPECT_NE(p.find("I will provide you with 2 passages, each indicated by a numerical identifier. Rank the passages "
+                   "based on their relevance to query: q?\n<passage id=\"0\">\nd0<|embed_token|>\n</passage>\n"
+                   "<passage id=\"1\">\nd1<|embed_token|>\n</passage>\n<query>\nq?<|rerank_token|>\n</query>"
+                   "<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"),
+            std::string::npos);
+  std::string pi = build_block_prompt("q", {"d"}, std::string("be strict <|embed_token|>"));
+  EXPECT_NE(pi.find("query: q\n<instruct>\nbe strict <|embed_token|>\n</instruct>\n<passage id=\"0\">"), std::string::npos);
+  EXPECT_EQ(build_block_prompt("q", {"d"}, std::string("")), build_block_prompt("q", {"d"}, std::nullopt));
+}
+
+TEST(Prompt, TokenCountsMatchHuggingFace) {
+  const std::string path = std::string(LASTRANK_DEPS_DIR) + "/tokenizer/tokenizer.json";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no tokenizer at " << path;
+  auto tok = Tokenizer::load_file(path);
+  // reference.md §2 "verified token facts": N empty documents and query "q".
+  EXPECT_EQ(tok->encode(build_block_prompt("q", {""}, std::nullopt)).size(), 149u);
+  EXPECT_EQ(tok->encode(build_block_prompt("q", {"", ""}, std::nullopt)).size(), 162u);
+  auto ids = tok->encode(build_block_prompt("q", {""}, std::nullopt));
+  const std::vector<int32_t> suffix = {151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271};
+  EXPECT_TRUE(std::equal(suffix.begin(), suffix.end(), ids.end() - 9));
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), 151670), 1);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), 151671), 1);
+}
+
+TEST(Scoring, TorchCosineAndPlainCosine) {
+  const float a[3] = {1, 2, 3}, b[3] = {-2, 0.5f, 4};
+  const double expect = (1 * -2 + 2 * 0.5 + 3 * 4) / (std::sqrt(14.0) * std::sqrt(4 + 0.25 + 16));
+  EXPECT_NEAR(cosine_torch(a, b, 3), expect, 1e-6);
+  EXPECT_NEAR(cosine_plain(a, b, 3), expect, 1e-6);
+  const float z[3] = {0, 0, 0};
+  EXPECT_EQ(cosine_torch(a, z, 3), 0.f);  // eps clamp, no NaN
+  EXPECT_EQ(cosine_plain(a, z, 3), 0.f);
+}
+
+TEST(Scoring, WeightedMergeOfBlockQueries) {
+  std::vector<BlockQuery> b(2);
+  b[0].query = {1, 0};
+  b[0].weight = 0.75f;
+  b[1].query = {0, 1};
+  b[1].weight = 0.25f;
+  auto m = merge_block_queries(b);
+  EXPECT_FLOAT_EQ(m[0], 0.75f);
+  EXPECT_FLOAT_EQ(m[1], 0.25f);
+}
+
+TEST(JinaJson, ParsesStringsAndObjects) {
+  auto j = nlohmann::json::parse(R"({"model":"m","query":"q","documents":["a",{"text":"b"}],"top_n":1,
+                                     "return_documents":false,"return_embeddings":true,"instruction":"i","extra":1})");
+  auto r = parse_jina_request(j);
+  EXPECT_EQ(r.model, "m");
+  EXPECT_EQ(r.request.query, "q");
+  ASSERT_EQ(r.request.documents.size(), 2u);
+  EXPECT_EQ(r.request.documents[1], "b");
+  EXPECT_EQ(*r.request.top_n, 1u);
+  EXPECT_FALSE(r.return_documents);
+  EXPECT_TRUE(r.request.return_embeddings);
+  EXPECT_EQ(*r.request.instruction, "i");
+}
+
+TEST(JinaJson, RejectsBadRequestsWithClearMessages) {
+  auto bad = [](const char* text, const char* needle) {
+    try {
+      parse_jina_request(nlohmann::json::parse(text));
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  bad("[]", "JSON object");
+  bad(R"({"documents":["a"]})", "\"query\" is required");
+  bad(R"({"query":"","documents":["a"]})", "must not be empty");
+  bad(R"({"query":7,"documents":["a"]})", "\"query\" must be a string");
+  bad(R"({"query":"q"})", "\"documents\" is required");
+  bad(R"({"query":"q","documents":[]})", "must not be empty");
+  bad(R"({"query":"q","documents":"a"})", "must be an array");
+  bad(R"({"query":"q","documents":["a",3]})", "documents[1]");
+  bad(R"({"query":"q","documents":["a"],"top_n":-1})", "top_n");
+  bad(R"({"query":"q","documents":["a"],"top_n":"3"})", "top_n");
+  bad(R"({"query":"q","documents":["a"],"return_documents":"yes"})", "return_documents");
+}
