@@ -1,0 +1,103 @@
+// MappedFile implementation: POSIX open/fstat/mmap with a read() fallback into an aligned buffer.
+#include "io/mmap_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/error.h"
+
+namespace lastrank {
+
+namespace {
+
+std::atomic<bool> g_mmap_disabled{false};
+constexpr size_t kOwnedAlign = 64;
+
+uint8_t* aligned_alloc_bytes(size_t size, const std::string& what) {
+  size_t rounded = (size + kOwnedAlign - 1) / kOwnedAlign * kOwnedAlign;
+  if (rounded == 0) rounded = kOwnedAlign;
+  void* p = std::aligned_alloc(kOwnedAlign, rounded);
+  if (!p) fail(what, ": cannot allocate ", size, " bytes");
+  std::memset(p, 0, rounded);
+  return static_cast<uint8_t*>(p);
+}
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+void set_mmap_disabled_for_testing(bool disabled) { g_mmap_disabled = disabled; }
+
+std::shared_ptr<MappedFile> MappedFile::owned(size_t size, const std::string& what) {
+  std::shared_ptr<MappedFile> f(new MappedFile());
+  f->data_ = aligned_alloc_bytes(size, what);
+  f->size_ = size;
+  f->path_ = what;
+  return f;
+}
+
+std::shared_ptr<MappedFile> MappedFile::open(const std::string& path, uint64_t max_size) {
+  Fd fd;
+  fd.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd.fd < 0) fail("cannot open ", path, ": ", std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd.fd, &st) != 0) fail("cannot stat ", path, ": ", std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) fail(path, " is not a regular file");
+  uint64_t size = uint64_t(st.st_size);
+  if (size > max_size) fail(path, ": file is ", size, " bytes, more than the limit of ", max_size);
+  if (size > uint64_t(SIZE_MAX / 2)) fail(path, ": file too large (", size, " bytes)");
+
+  std::shared_ptr<MappedFile> f(new MappedFile());
+  f->path_ = path;
+  f->size_ = size_t(size);
+  if (size == 0) {  // mmap rejects length 0; an empty owned buffer is equivalent
+    f->data_ = aligned_alloc_bytes(0, path);
+    return f;
+  }
+  if (!g_mmap_disabled) {
+    void* p = ::mmap(nullptr, size_t(size), PROT_READ, MAP_PRIVATE, fd.fd, 0);
+    if (p != MAP_FAILED) {
+      f->data_ = static_cast<uint8_t*>(p);
+      f->mapped_ = true;
+      return f;
+    }
+  }
+  // Fallback: read the whole file.
+  f->data_ = aligned_alloc_bytes(size_t(size), path);
+  size_t done = 0;
+  while (done < size) {
+    ssize_t r = ::read(fd.fd, f->data_ + done, size_t(size) - done);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) fail("cannot read ", path, ": ", std::strerror(errno));
+    if (r == 0) fail("cannot read ", path, ": file shrank to ", done, " bytes while reading (expected ", size, ")");
+    done += size_t(r);
+  }
+  return f;
+}
+
+MappedFile::~MappedFile() {
+  if (!data_) return;
+  if (mapped_)
+    ::munmap(data_, size_);
+  else
+    std::free(data_);
+}
+
+std::string read_text_file(const std::string& path, uint64_t max_size) {
+  std::shared_ptr<MappedFile> f = MappedFile::open(path, max_size);
+  return std::string(reinterpret_cast<const char*>(f->data()), f->size());
+}
+
+}  // namespace lastrank
