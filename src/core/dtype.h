@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#if defined(__F16C__)
+#include <immintrin.h>
+#endif
 
 namespace lastrank {
 
@@ -49,6 +52,12 @@ inline uint16_t f32_to_bf16(float f) {
 
 inline float round_to_bf16(float f) { return bf16_to_f32(f32_to_bf16(f)); }
 
+#if defined(__F16C__)
+// Hardware conversions (round to nearest even), identical to the _Float16 casts below; clang 14
+// (the fuzz build) has no _Float16 on x86.
+inline float f16_to_f32(uint16_t h) { return _cvtsh_ss(h); }
+inline uint16_t f32_to_f16(float f) { return uint16_t(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT)); }
+#else
 inline float f16_to_f32(uint16_t h) {
   _Float16 v;
   std::memcpy(&v, &h, 2);
@@ -61,5 +70,6 @@ inline uint16_t f32_to_f16(float f) {
   std::memcpy(&h, &v, 2);
   return h;
 }
+#endif
 
 }  // namespace lastrank
