@@ -40,7 +40,7 @@ ns = [float(x) for x in row["samples_ns"]]
 runs = [x / 1e9 for x in ns]
 med = sorted(runs)[len(runs) // 2] if len(runs) % 2 else sum(sorted(runs)[len(runs)//2-1:len(runs)//2+1]) / 2
 rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
-print(json.dumps({"engine": "llama.cpp", "precision": row.get("type_k", "") and row["model_type"].split()[-1],
+print(json.dumps({"engine": "llama.cpp", "precision": row["model_type"].split()[-1].lower(),
                   "threads": threads, "tokens": n, "median_s": med, "tok_per_s": n / med,
                   "runs": runs, "peak_rss_mb": round(rss, 1), "build": "%s (%s)" % (row.get("build_commit"), row.get("build_number"))}))
 ' "$n" "$threads" llama-bench -m "$gguf" -p "$n" -n 0 -r "$runs" $warm -t "$threads" -o jsonl
