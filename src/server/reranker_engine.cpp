@@ -1,0 +1,55 @@
+// RerankEngine over lastrank::Reranker: tokenizer work (counting, truncation) runs on the
+// caller's thread through the thread-safe Tokenizer; rerank() forwards to the pipeline.
+#include <algorithm>
+#include <vector>
+
+#include "server/engine.h"
+
+namespace lastrank::server {
+namespace {
+
+class RerankerEngine final : public RerankEngine {
+ public:
+  RerankerEngine(std::unique_ptr<Reranker> r, EngineInfo info) : reranker_(std::move(r)), info_(std::move(info)) {
+    const auto& cfg = reranker_->model().config();
+    info_.hidden_size = cfg.hidden_size;
+    info_.num_layers = cfg.num_hidden_layers;
+    info_.vocab_size = cfg.vocab_size;
+    info_.projector_dim = reranker_->model().projector_dim();
+    info_.max_query_tokens = reranker_->options().max_query_tokens;
+    info_.max_doc_tokens = reranker_->options().max_doc_tokens;
+    info_.block_size = reranker_->options().block_size;
+  }
+
+  const EngineInfo& info() const override { return info_; }
+
+  size_t count_tokens(std::string_view text, size_t limit) const override {
+    return reranker_->tokenizer().encode_truncated(text, limit + 1).size();
+  }
+
+  std::string truncate(std::string_view text, size_t max_tokens, TruncationSide side) const override {
+    const Tokenizer& tok = reranker_->tokenizer();
+    if (side == TruncationSide::right) {
+      auto ids = tok.encode_truncated(text, max_tokens);
+      return ids.size() >= max_tokens ? tok.decode(ids) : std::string(text);
+    }
+    auto ids = tok.encode(text);
+    if (ids.size() < max_tokens) return std::string(text);
+    std::vector<int32_t> tail(ids.end() - std::ptrdiff_t(max_tokens), ids.end());
+    return tok.decode(tail);
+  }
+
+  RerankResponse rerank(const RerankRequest& req) override { return reranker_->rerank(req); }
+
+ private:
+  std::unique_ptr<Reranker> reranker_;
+  EngineInfo info_;
+};
+
+}  // namespace
+
+std::unique_ptr<RerankEngine> make_reranker_engine(std::unique_ptr<Reranker> reranker, EngineInfo info) {
+  return std::make_unique<RerankerEngine>(std::move(reranker), std::move(info));
+}
+
+}  // namespace lastrank::server
