@@ -1,0 +1,145 @@
+// Kernel microbenchmark: GFLOP/s of the packed GEMM (fp32 / bf16 / int8) on the six Qwen3-0.6B
+// linear shapes and of causal GQA attention (16 q heads, 8 kv heads, d 128), median of --reps
+// runs after one warm-up. Prints one JSON line per measurement.
+//   bench_kernels [--threads 1,2] [--m 512,2048,8192] [--len 512,2048,8192] [--reps 3]
+//                 [--prec fp32,bf16,int8] [--only gemm|attn]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "backend/cpu/attention.h"
+#include "backend/cpu/gemm.h"
+#include "backend/cpu/simd.h"
+
+using namespace lastrank;
+using namespace lastrank::cpu;
+
+namespace {
+
+std::vector<int64_t> parse_list(const char* s) {
+  std::vector<int64_t> v;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) v.push_back(std::stoll(item));
+  return v;
+}
+
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+double cpu_now() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+// Median wall seconds and median process CPU seconds (all threads) of reps runs. On a shared,
+// loaded machine the CPU time tells the per-core efficiency of the kernel even when wall time
+// is inflated by other processes.
+struct Timing {
+  double wall, cpu;
+};
+template <typename F>
+Timing measure(int reps, F&& f) {
+  f();  // warm-up
+  std::vector<double> t, c;
+  for (int r = 0; r < reps; ++r) {
+    double t0 = now(), c0 = cpu_now();
+    f();
+    t.push_back(now() - t0);
+    c.push_back(cpu_now() - c0);
+  }
+  std::sort(t.begin(), t.end());
+  std::sort(c.begin(), c.end());
+  return {t[t.size() / 2], c[c.size() / 2]};
+}
+
+struct Shape {
+  const char* name;
+  int64_t n, k;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int64_t> threads{1, 2}, ms{512, 2048, 8192}, lens{512, 2048, 8192};
+  std::vector<std::string> precs{"fp32", "bf16", "int8"};
+  int reps = 3;
+  std::string only;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--threads")) threads = parse_list(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--m")) ms = parse_list(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--len")) lens = parse_list(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--reps")) reps = std::stoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--only")) only = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--prec")) {
+      precs.clear();
+      std::stringstream ss(argv[i + 1]);
+      std::string p;
+      while (std::getline(ss, p, ',')) precs.push_back(p);
+    } else {
+      std::fprintf(stderr, "unknown option %s\n", argv[i]);
+      return 2;
+    }
+  }
+  std::mt19937 rng(1);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const Shape shapes[] = {{"q", 2048, 1024}, {"k", 1024, 1024}, {"v", 1024, 1024},
+                          {"o", 1024, 2048}, {"gate_up", 3072, 1024}, {"down", 1024, 3072}};
+  std::printf("{\"isa\":\"%s\"}\n", simd::kIsa);
+  if (only != "attn") {
+    const int64_t mmax = *std::max_element(ms.begin(), ms.end());
+    std::vector<float> x(size_t(mmax * 3072)), y(size_t(mmax * 3072));
+    for (float& v : x) v = nd(rng);
+    for (const Shape& s : shapes) {
+      std::vector<uint16_t> wb(size_t(s.n * s.k));
+      for (auto& v : wb) v = f32_to_bf16(0.02f * nd(rng));
+      TensorView w;
+      w.dtype = DType::BF16;
+      w.rank = 2;
+      w.shape = {s.n, s.k, 0, 0};
+      w.data = wb.data();
+      w.name = s.name;
+      for (const std::string& pn : precs) {
+        const Precision p = pn == "fp32" ? Precision::fp32 : pn == "bf16" ? Precision::bf16 : Precision::int8;
+        auto packed = pack_matrix(w, p);
+        for (int64_t th : threads) {
+          ThreadPool pool(static_cast<int>(th));
+          for (int64_t m : ms) {
+            const Timing t = measure(reps, [&] { packed->apply(x.data(), m, y.data(), s.n, pool); });
+            const double flops = 2.0 * m * s.n * s.k;
+            std::printf("{\"kernel\":\"gemm\",\"shape\":\"%s\",\"n\":%lld,\"k\":%lld,\"m\":%lld,\"prec\":\"%s\",\"threads\":%lld,"
+                        "\"ms\":%.2f,\"gflops\":%.1f,\"gflops_per_cpu_s\":%.1f}\n",
+                        s.name, (long long)s.n, (long long)s.k, (long long)m, pn.c_str(), (long long)th, t.wall * 1e3,
+                        flops / t.wall * 1e-9, flops / t.cpu * 1e-9);
+            std::fflush(stdout);
+          }
+        }
+      }
+    }
+  }
+  if (only != "gemm") {
+    for (int64_t len : lens) {
+      AttentionShape s{len, 16, 8, 128, 0};
+      std::vector<float> q(size_t(len * 16 * 128)), k(size_t(len * 8 * 128)), v(k.size()), o(q.size());
+      for (float& e : q) e = nd(rng);
+      for (float& e : k) e = nd(rng);
+      for (float& e : v) e = nd(rng);
+      // Effective flops: QK^T and PV over the causal triangle (incl. diagonal), 2 flops per MAC.
+      const double flops = 4.0 * 128 * 16 * (double(len) * (len + 1) / 2);
+      for (int64_t th : threads) {
+        ThreadPool pool(static_cast<int>(th));
+        const Timing t = measure(reps, [&] { attention(s, q.data(), k.data(), v.data(), o.data(), pool); });
+        std::printf("{\"kernel\":\"attention\",\"len\":%lld,\"threads\":%lld,\"ms\":%.2f,\"gflops\":%.1f,"
+                    "\"gflops_per_cpu_s\":%.1f}\n",
+                    (long long)len, (long long)th, t.wall * 1e3, flops / t.wall * 1e-9, flops / t.cpu * 1e-9);
+        std::fflush(stdout);
+      }
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,185 @@
+// Packed GEMM (fp32 / bf16 / int8) vs the scalar references over awkward sizes, thread-count
+// invariance, ldy > n, and the input checks of pack_matrix.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "backend/cpu/gemm.h"
+#include "backend/cpu/gemm_internal.h"
+#include "core/error.h"
+
+namespace lastrank::cpu {
+namespace {
+
+// fp32 kernels sum in a different order than gemm_ref's double accumulation; the error of an
+// fp32 sum of k products is bounded by ~k * 2^-24 * sum |x w| and is ~sqrt(k) * 2^-24 * sum|x w|
+// in practice. 1e-5 of sum|x w| sits safely above that for k <= 1024 and far below any bug.
+constexpr double kF32Tol = 1e-5;
+// int8 vs the exact-integer scalar reference: both compute scale_x * scale_w * int32 dot; only
+// the final float rescale may round differently (1 ulp-ish).
+constexpr double kInt8VsRefTol = 1e-6;
+// int8 vs fp32 on N(0,1) data: 8-bit activations x 6/7-bit weights give a few % relative error
+// per output; 0.08 of the output scale sqrt(sum (x w)^2) is a loose bound that still catches
+// wrong scales, signs or offsets (those are O(1)).
+constexpr double kInt8VsF32Tol = 0.08;
+
+struct Weights {
+  std::vector<float> f32;
+  std::vector<uint16_t> half;  // bf16 or f16 bits
+  TensorView view;
+};
+
+Weights make_weights(int64_t n, int64_t k, DType dt, uint32_t seed) {
+  Weights w;
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  w.f32.resize(size_t(n * k));
+  for (float& v : w.f32) v = nd(rng);
+  w.view.dtype = dt;
+  w.view.rank = 2;
+  w.view.shape = {n, k, 0, 0};
+  w.view.name = "w";
+  if (dt == DType::F32) {
+    w.view.data = w.f32.data();
+  } else {
+    w.half.resize(w.f32.size());
+    for (size_t i = 0; i < w.f32.size(); ++i) w.half[i] = dt == DType::BF16 ? f32_to_bf16(w.f32[i]) : f32_to_f16(w.f32[i]);
+    w.view.data = w.half.data();
+  }
+  return w;
+}
+
+std::vector<float> make_x(int64_t m, int64_t k, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> x(size_t(m * k));
+  for (float& v : x) v = nd(rng);
+  return x;
+}
+
+// Weight view with every value rounded to bf16 (what the bf16 path is specified to compute with).
+Weights rounded_bf16(const Weights& w) {
+  Weights r;
+  r.f32.resize(size_t(w.view.numel()));
+  for (int64_t i = 0; i < w.view.numel(); ++i) r.f32[size_t(i)] = round_to_bf16(w.view.at(i));
+  r.view = w.view;
+  r.view.dtype = DType::F32;
+  r.view.data = r.f32.data();
+  return r;
+}
+
+// |y - ref| <= tol * sum_c |x_c w_c| for every element.
+void expect_close(const std::vector<float>& x, const TensorView& w, int64_t m, const std::vector<float>& y,
+                  int64_t ldy, const std::vector<float>& ref, double tol, const std::string& what) {
+  const int64_t n = w.shape[0], k = w.shape[1];
+  int bad = 0;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double mag = 0;
+      for (int64_t c = 0; c < k; ++c) mag += std::fabs(double(x[size_t(i * k + c)]) * w.at(j * k + c));
+      const double err = std::fabs(double(y[size_t(i * ldy + j)]) - ref[size_t(i * n + j)]);
+      if (!(err <= tol * mag + 1e-30) && bad++ < 5)
+        ADD_FAILURE() << what << " y[" << i << "," << j << "]=" << y[size_t(i * ldy + j)] << " ref " << ref[size_t(i * n + j)]
+                      << " err " << err << " > " << tol * mag;
+    }
+  EXPECT_EQ(bad, 0) << what;
+}
+
+std::vector<float> run_packed(const PackedMatrix& p, const std::vector<float>& x, int64_t m, int64_t ldy, int threads) {
+  ThreadPool pool(threads);
+  std::vector<float> y(size_t(m * ldy), -7.0f);  // poison: columns >= n must stay untouched
+  p.apply(x.data(), m, y.data(), ldy, pool);
+  return y;
+}
+
+void check_case(int64_t m, int64_t n, int64_t k, Precision prec, DType dt) {
+  const std::string what = ::testing::PrintToString(std::vector<int64_t>{m, n, k}) + " prec " +
+                           std::to_string(int(prec)) + " dtype " + std::string(dtype_name(dt));
+  Weights w = make_weights(n, k, dt, uint32_t(m * 131 + n * 7 + k));
+  std::vector<float> x = make_x(m, k, uint32_t(k * 3 + 1));
+  auto packed = pack_matrix(w.view, prec);
+  ASSERT_EQ(packed->n(), n);
+  ASSERT_EQ(packed->k(), k);
+  ASSERT_EQ(packed->precision(), prec);
+  const int64_t ldy = n + 3;
+  std::vector<float> y = run_packed(*packed, x, m, ldy, 2);
+  std::vector<float> ref(size_t(m * n));
+  if (prec == Precision::int8) {
+    gemm_int8_ref(x.data(), m, k, w.view, ref.data());
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        const double r = ref[size_t(i * n + j)], got = y[size_t(i * ldy + j)];
+        ASSERT_LE(std::fabs(got - r), kInt8VsRefTol * (std::fabs(r) + 1e-3)) << what << " at " << i << "," << j;
+      }
+  } else {
+    Weights wr = prec == Precision::bf16 ? rounded_bf16(w) : Weights{};
+    const TensorView& wv = prec == Precision::bf16 ? wr.view : w.view;
+    gemm_ref(x.data(), m, k, wv, ref.data());
+    expect_close(x, wv, m, y, ldy, ref, kF32Tol, what);
+  }
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = n; j < ldy; ++j) ASSERT_EQ(y[size_t(i * ldy + j)], -7.0f) << what << " wrote past n";
+}
+
+const int64_t kSizes[] = {1, 7, 63, 64, 65, 129};
+
+class GemmPrecision : public ::testing::TestWithParam<Precision> {};
+
+TEST_P(GemmPrecision, AwkwardShapesMatchReference) {
+  for (int64_t m : kSizes)
+    for (int64_t n : kSizes)
+      for (int64_t k : {int64_t(1), int64_t(65), int64_t(300)}) check_case(m, n, k, GetParam(), DType::BF16);
+}
+
+TEST_P(GemmPrecision, KSweepCrossesBlocks) {
+  for (int64_t k : {7, 63, 64, 129, 255, 256, 257, 513, 700}) check_case(13, 37, k, GetParam(), DType::F32);
+}
+
+TEST_P(GemmPrecision, SourceDtypes) {
+  for (DType dt : {DType::F32, DType::BF16, DType::F16}) check_case(20, 50, 90, GetParam(), dt);
+}
+
+TEST_P(GemmPrecision, ThreadCountInvariantBitwise) {
+  const int64_t m = 203, n = 333, k = 600;
+  Weights w = make_weights(n, k, DType::BF16, 5);
+  std::vector<float> x = make_x(m, k, 6);
+  auto packed = pack_matrix(w.view, GetParam());
+  std::vector<float> y1 = run_packed(*packed, x, m, n, 1);
+  std::vector<float> y2 = run_packed(*packed, x, m, n, 2);
+  std::vector<float> y3 = run_packed(*packed, x, m, n, 3);
+  ASSERT_EQ(y1, y2);
+  ASSERT_EQ(y1, y3);
+  // Rows do not influence each other either: a row computed alone gives the same bits.
+  std::vector<float> xr(x.begin() + 100 * k, x.begin() + 101 * k);
+  std::vector<float> yr = run_packed(*packed, xr, 1, n, 2);
+  for (int64_t j = 0; j < n; ++j) ASSERT_EQ(yr[size_t(j)], y1[size_t(100 * n + j)]);
+}
+
+INSTANTIATE_TEST_SUITE_P(All, GemmPrecision, ::testing::Values(Precision::fp32, Precision::bf16, Precision::int8),
+                         [](const auto& info) {
+                           return std::string(info.param == Precision::fp32 ? "fp32" : info.param == Precision::bf16 ? "bf16" : "int8");
+                         });
+
+TEST(Gemm, PackRejectsBadWeights) {
+  Weights w = make_weights(4, 8, DType::F32, 1);
+  TensorView bad = w.view;
+  bad.rank = 1;
+  EXPECT_THROW(pack_matrix(bad, Precision::fp32), Error);
+  bad = w.view;
+  bad.dtype = DType::I32;
+  EXPECT_THROW(pack_matrix(bad, Precision::bf16), Error);
+  bad = w.view;
+  bad.data = nullptr;
+  EXPECT_THROW(pack_matrix(bad, Precision::int8), Error);
+}
+
+TEST(Gemm, Bf16HalvesWeightMemory) {
+  Weights w = make_weights(256, 512, DType::BF16, 2);
+  EXPECT_LE(pack_matrix(w.view, Precision::bf16)->bytes(), size_t(256 * 512 * 2 * 1.1));
+  EXPECT_GE(pack_matrix(w.view, Precision::fp32)->bytes(), size_t(256 * 512 * 4));
+}
+
+}  // namespace
+}  // namespace lastrank::cpu
