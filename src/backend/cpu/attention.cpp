@@ -1,7 +1,138 @@
-// TEMP
+// Tiled causal GQA flash attention (fp32, online softmax). One work item = (tile of kBq query
+// positions, kv head): its kBq x group query rows share every K/V tile. Per kv tile of kBk keys:
+//   S^T[kb, QR] = K_tile · (scale Q)^T      (fp32 micro-kernel, Q^T packed once per item)
+//   running max / rescale / exp / row sums  (vectorized over the query rows)
+//   O[QR, d] += P · V_tile                  (same micro-kernel)
+// Never materializes L x L. Items are handed out dynamically, but each item is computed by one
+// thread in a fixed order, so results are identical for any thread count and run to run.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <vector>
+
 #include "backend/cpu/attention.h"
+#include "backend/cpu/gemm_kernel.h"
+#include "core/error.h"
+
 namespace lastrank::cpu {
-void attention(const AttentionShape& s, const float* q, const float* k, const float* v, float* out, ThreadPool&) {
-  attention_ref(s, q, k, v, out);
+namespace {
+
+constexpr int64_t kBq = 32;  // query positions per item (x group heads = query rows)
+constexpr int64_t kBk = 64;  // keys per kv tile
+
+int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
+
+struct Scratch {
+  std::vector<float> qt, o, s, kc, vc, m, l, corr, mt;
+};
+
+void run_item(const AttentionShape& sh, const float* q, const float* k, const float* v, float* out, int64_t qtile,
+              int64_t kvh, Scratch& w) {
+  using namespace simd;
+  const int64_t G = sh.n_q / sh.n_kv, d = sh.d, dp = round_up(d, kNr);
+  const int64_t i0 = qtile * kBq, i1 = std::min(sh.len, i0 + kBq);
+  const int64_t rows = (i1 - i0) * G;       // valid query rows, row r = (i - i0) * G + hh
+  const int64_t qr = round_up(rows, kNr);   // padded to whole panels (multiple of kLanes)
+  const float scale = 1.0f / std::sqrt(float(d));
+
+  // Q^T panels: panel p holds d x kNr values (query rows p*kNr ...), pre-scaled, zero padding.
+  std::fill(w.qt.begin(), w.qt.begin() + qr * d, 0.0f);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* src = q + ((i0 + r / G) * sh.n_q + kvh * G + r % G) * d;
+    float* dst = w.qt.data() + (r / kNr) * d * kNr + r % kNr;
+    for (int64_t c = 0; c < d; ++c) dst[c * kNr] = src[c] * scale;
+  }
+  std::fill(w.o.begin(), w.o.begin() + rows * dp, 0.0f);
+  std::fill(w.m.begin(), w.m.begin() + qr, -INFINITY);
+  std::fill(w.l.begin(), w.l.begin() + qr, 0.0f);
+
+  const int64_t j_lo = sh.window > 0 ? std::max<int64_t>(0, i0 - sh.window + 1) : 0;
+  for (int64_t j0 = j_lo; j0 < i1; j0 += kBk) {
+    const int64_t j1 = std::min(i1, j0 + kBk), kb = j1 - j0;
+    for (int64_t j = 0; j < kb; ++j) {
+      const float* ks = k + ((j0 + j) * sh.n_kv + kvh) * d;
+      const float* vs = v + ((j0 + j) * sh.n_kv + kvh) * d;
+      std::copy(ks, ks + d, w.kc.data() + j * d);
+      std::copy(vs, vs + d, w.vc.data() + j * dp);
+    }
+    // S^T = K_tile · Q^T, [kb, qr] with row stride qr.
+    for (int64_t j = 0; j < kb; j += kMr)
+      for (int64_t p = 0; p < qr / kNr; ++p)
+        micro_f32_any(int(std::min<int64_t>(kMr, kb - j)), kNr, d, w.kc.data() + j * d, d, 1,
+                      w.qt.data() + p * d * kNr, kNr, w.s.data() + j * qr + p * kNr, qr, false);
+    // Mask keys after the query (causal) or at/behind the window edge.
+    const bool causal_edge = j1 - 1 > i0;
+    const bool window_edge = sh.window > 0 && j0 <= i1 - 1 - sh.window;
+    if (causal_edge || window_edge)
+      for (int64_t j = 0; j < kb; ++j)
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t pos = i0 + r / G, key = j0 + j;
+          if (key > pos || (sh.window > 0 && key <= pos - sh.window)) w.s[size_t(j * qr + r)] = -INFINITY;
+        }
+    // Online softmax, kLanes query rows at a time; keys summed in order.
+    for (int64_t r = 0; r < qr; r += kLanes) {
+      Vf mt = set1(-INFINITY);
+      for (int64_t j = 0; j < kb; ++j) mt = max(mt, load(w.s.data() + j * qr + r));
+      const Vf m_old = load(w.m.data() + r);
+      const Vf m_new = max(m_old, mt);
+      store(w.m.data() + r, m_new);
+      // A row with no visible key so far keeps m = -inf; use 0 so exp gives 0, never NaN.
+      float mu[kLanes];
+      store(mu, m_new);
+      for (float& e : mu) e = e == -INFINITY ? 0.0f : e;
+      const Vf m_use = load(mu);
+      Vf sum = zero();
+      for (int64_t j = 0; j < kb; ++j) {
+        const Vf p = exp_neg(sub(load(w.s.data() + j * qr + r), m_use));
+        store(w.s.data() + j * qr + r, p);
+        sum = add(sum, p);
+      }
+      const Vf corr = exp_neg(sub(m_old, m_use));
+      store(w.corr.data() + r, corr);
+      store(w.l.data() + r, fma(load(w.l.data() + r), corr, sum));
+    }
+    // O = O * corr + P · V.
+    for (int64_t r = 0; r < rows; ++r) {
+      const Vf c = set1(w.corr[size_t(r)]);
+      float* o = w.o.data() + r * dp;
+      for (int64_t e = 0; e < dp; e += kLanes) store(o + e, mul(load(o + e), c));
+    }
+    for (int64_t r = 0; r < rows; r += kMr)
+      for (int64_t c0 = 0; c0 < dp; c0 += kNr)
+        micro_f32_any(int(std::min<int64_t>(kMr, rows - r)), kNr, kb, w.s.data() + r, 1, qr, w.vc.data() + c0, dp,
+                      w.o.data() + r * dp + c0, dp, true);
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    float* dst = out + ((i0 + r / G) * sh.n_q + kvh * G + r % G) * d;
+    const float* o = w.o.data() + r * dp;
+    const float l = w.l[size_t(r)];
+    for (int64_t c = 0; c < d; ++c) dst[c] = o[c] / l;
+  }
 }
+
+}  // namespace
+
+void attention(const AttentionShape& s, const float* q, const float* k, const float* v, float* out, ThreadPool& pool) {
+  LR_CHECK(s.len >= 0 && s.d > 0 && s.n_kv > 0 && s.n_q % s.n_kv == 0, "attention: len=", s.len, " n_q=", s.n_q,
+           " n_kv=", s.n_kv, " d=", s.d);
+  if (s.len == 0) return;
+  const int64_t G = s.n_q / s.n_kv, dp = round_up(s.d, kNr), qr_max = round_up(kBq * G, kNr);
+  const int64_t q_tiles = (s.len + kBq - 1) / kBq, items = q_tiles * s.n_kv;
+  std::atomic<int64_t> next{0};
+  pool.run_on_all([&](int) {
+    Scratch w;
+    w.qt.resize(size_t(qr_max * s.d));
+    w.o.resize(size_t(qr_max * dp));
+    w.s.resize(size_t(kBk * qr_max));
+    w.kc.resize(size_t(kBk * s.d));
+    w.vc.assign(size_t(kBk * dp), 0.0f);
+    w.m.resize(size_t(qr_max));
+    w.l.resize(size_t(qr_max));
+    w.corr.resize(size_t(qr_max));
+    // Largest items (late query tiles see the most keys) first, for load balance.
+    for (int64_t t; (t = next.fetch_add(1)) < items;)
+      run_item(s, q, k, v, out, q_tiles - 1 - t / s.n_kv, t % s.n_kv, w);
+  });
 }
+
+}  // namespace lastrank::cpu
