@@ -28,6 +28,8 @@ class Tokenizer {
   virtual std::optional<int32_t> token_to_id(std::string_view token) const = 0;
   virtual std::optional<std::string> id_to_token(int32_t id) const = 0;
   virtual int32_t vocab_size() const = 0;  // highest id + 1
+  // encode(text).size(), without keeping the ids.
+  virtual size_t count(std::string_view text) const { return encode(text).size(); }
 
   // encode(text) truncated to the first max_tokens ids (HF truncation=True, max_length=N;
   // right side). Same as encode() then resize, but may stop early.

@@ -1,0 +1,262 @@
+// tokenizer.json loading (untrusted input): checks the structure and that the pipeline is the one
+// implemented here (NFC, Qwen2 Split + ByteLevel, BPE, ByteLevel decoder); anything else is a
+// lastrank::Error naming what was expected and what was found. Added-token ids are assigned as
+// HF's deserializer does (a content already in the vocab keeps its id, new ones follow).
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/error.h"
+#include "tokenizer/bpe_tokenizer.h"
+#include "tokenizer/byte_level.h"
+#include "tokenizer/pre_tokenizer.h"
+
+namespace lastrank {
+namespace {
+
+using nlohmann::json;
+using tok::AddedToken;
+
+constexpr int64_t kMaxTokenId = 1 << 24;  // ids index dense tables: refuse absurd ones
+
+const json& member(const json& obj, const char* key, const char* where) {
+  if (!obj.is_object()) fail("tokenizer.json: ", where, " must be an object, found ", obj.type_name());
+  auto it = obj.find(key);
+  if (it == obj.end()) fail("tokenizer.json: ", where, " has no \"", key, "\"");
+  return *it;
+}
+
+std::string type_of(const json& obj, const char* where) {
+  const json& t = member(obj, "type", where);
+  if (!t.is_string()) fail("tokenizer.json: ", where, ".type must be a string, found ", t.type_name());
+  return t.get<std::string>();
+}
+
+bool flag(const json& obj, const char* key, bool dflt, const char* where) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return dflt;
+  if (!it->is_boolean()) fail("tokenizer.json: ", where, ".", key, " must be a boolean, found ", it->type_name());
+  return it->get<bool>();
+}
+
+void expect_empty_string(const json& obj, const char* key, const char* where) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return;
+  if (!it->is_string() || !it->get_ref<const std::string&>().empty()) {
+    fail("tokenizer.json: ", where, ".", key, " must be null or \"\" (unsupported), found ", it->dump());
+  }
+}
+
+bool parse_normalizer(const json& root) {
+  auto it = root.find("normalizer");
+  if (it == root.end() || it->is_null()) return false;
+  const json& n = *it;
+  const std::string type = type_of(n, "normalizer");
+  if (type == "NFC") return true;
+  if (type == "Sequence") {
+    const json& list = member(n, "normalizers", "normalizer");
+    if (list.is_array() && list.empty()) return false;
+    if (list.is_array() && list.size() == 1 && type_of(list[0], "normalizer.normalizers[0]") == "NFC") return true;
+  }
+  fail("tokenizer.json: normalizer must be NFC or null (the only one implemented), found ", n.dump().substr(0, 200));
+}
+
+void check_byte_level(const json& b, const char* where) {
+  if (type_of(b, where) != "ByteLevel") fail("tokenizer.json: ", where, " must be ByteLevel, found ", b.dump().substr(0, 200));
+  if (flag(b, "add_prefix_space", false, where)) fail("tokenizer.json: ", where, ".add_prefix_space=true is unsupported");
+}
+
+void check_pre_tokenizer(const json& root) {
+  const json& p = member(root, "pre_tokenizer", "root");
+  const char* expected = "a Sequence of Split (Qwen2 regex, Isolated) and ByteLevel (use_regex=false)";
+  if (!p.is_object() || type_of(p, "pre_tokenizer") != "Sequence") fail("tokenizer.json: pre_tokenizer must be ", expected);
+  const json& list = member(p, "pretokenizers", "pre_tokenizer");
+  if (!list.is_array() || list.size() != 2) fail("tokenizer.json: pre_tokenizer must be ", expected);
+  const json& split = list[0];
+  if (type_of(split, "pre_tokenizer[0]") != "Split") fail("tokenizer.json: pre_tokenizer[0] must be Split");
+  const json& pattern = member(split, "pattern", "pre_tokenizer[0]");
+  const json& regex = member(pattern, "Regex", "pre_tokenizer[0].pattern");
+  if (!regex.is_string() || regex.get_ref<const std::string&>() != tok::kQwen2SplitPattern) {
+    fail("tokenizer.json: pre_tokenizer[0].pattern.Regex must be the Qwen2 pattern ", tok::kQwen2SplitPattern,
+         ", found ", regex.dump().substr(0, 300));
+  }
+  const json& behavior = member(split, "behavior", "pre_tokenizer[0]");
+  if (!behavior.is_string() || behavior.get_ref<const std::string&>() != "Isolated") {
+    fail("tokenizer.json: pre_tokenizer[0].behavior must be \"Isolated\", found ", behavior.dump());
+  }
+  if (flag(split, "invert", false, "pre_tokenizer[0]")) fail("tokenizer.json: pre_tokenizer[0].invert=true is unsupported");
+  check_byte_level(list[1], "pre_tokenizer[1]");
+  if (flag(list[1], "use_regex", true, "pre_tokenizer[1]")) {
+    fail("tokenizer.json: pre_tokenizer[1].use_regex must be false (the GPT-2 regex is not implemented)");
+  }
+}
+
+tok::TokenizerSpec parse(const json& root) {
+  if (!root.is_object()) fail("tokenizer.json: expected a JSON object at the top, found ", root.type_name());
+  tok::TokenizerSpec spec;
+  spec.nfc = parse_normalizer(root);
+  check_pre_tokenizer(root);
+  const json& decoder = member(root, "decoder", "root");
+  check_byte_level(decoder, "decoder");
+
+  const json& model = member(root, "model", "root");
+  if (!model.is_object()) fail("tokenizer.json: model must be an object, found ", model.type_name());
+  if (model.contains("type") && type_of(model, "model") != "BPE") {
+    fail("tokenizer.json: model.type must be \"BPE\", found \"", type_of(model, "model"), "\"");
+  }
+  auto dropout = model.find("dropout");
+  if (dropout != model.end() && !dropout->is_null()) fail("tokenizer.json: model.dropout must be null (unsupported)");
+  expect_empty_string(model, "continuing_subword_prefix", "model");
+  expect_empty_string(model, "end_of_word_suffix", "model");
+  if (flag(model, "fuse_unk", false, "model")) fail("tokenizer.json: model.fuse_unk=true is unsupported");
+  if (flag(model, "byte_fallback", false, "model")) fail("tokenizer.json: model.byte_fallback=true is unsupported");
+  spec.ignore_merges = flag(model, "ignore_merges", false, "model");
+
+  const json& vocab = member(model, "vocab", "model");
+  if (!vocab.is_object()) fail("tokenizer.json: model.vocab must be an object, found ", vocab.type_name());
+  int64_t max_id = -1;
+  for (auto it = vocab.begin(); it != vocab.end(); ++it) {
+    if (!it.value().is_number_integer()) {
+      fail("tokenizer.json: model.vocab[\"", it.key(), "\"] must be an integer id, found ", it.value().dump());
+    }
+    const int64_t id = it.value().get<int64_t>();
+    if (id < 0 || id >= kMaxTokenId) fail("tokenizer.json: model.vocab[\"", it.key(), "\"] = ", id, " is out of range [0, ", kMaxTokenId, ")");
+    max_id = std::max(max_id, id);
+  }
+  // Vocab strings, dense by id (HF's vocab_r).
+  std::vector<std::string> id_to_token(static_cast<size_t>(max_id + 1));
+  std::vector<char> has(id_to_token.size(), 0);
+  std::unordered_map<std::string_view, int32_t> vocab_ids;
+  vocab_ids.reserve(vocab.size());
+  for (auto it = vocab.begin(); it != vocab.end(); ++it) {
+    const auto id = static_cast<size_t>(it.value().get<int64_t>());
+    id_to_token[id] = it.key();
+    has[id] = 1;
+    vocab_ids[it.key()] = static_cast<int32_t>(id);  // keys are unique in a JSON object
+  }
+  auto vocab_id = [&](const std::string& s) -> int32_t {
+    auto it = vocab_ids.find(s);
+    return it == vocab_ids.end() ? -1 : it->second;
+  };
+
+  std::vector<int32_t> byte_ids(256, -1);
+  for (int b = 0; b < 256; ++b) {
+    std::string s;
+    const char32_t cp = tok::byte_to_char(static_cast<unsigned char>(b));
+    if (cp < 0x80) {
+      s.push_back(static_cast<char>(cp));
+    } else {
+      s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+    byte_ids[static_cast<size_t>(b)] = vocab_id(s);
+  }
+  int32_t unk_id = -1;
+  auto unk = model.find("unk_token");
+  if (unk != model.end() && !unk->is_null()) {
+    if (!unk->is_string()) fail("tokenizer.json: model.unk_token must be a string or null, found ", unk->type_name());
+    unk_id = vocab_id(unk->get<std::string>());
+  }
+
+  const json& merges = member(model, "merges", "model");
+  if (!merges.is_array()) fail("tokenizer.json: model.merges must be an array, found ", merges.type_name());
+  tok::MergeMap map;
+  map.reserve(merges.size());
+  std::string left, right;
+  for (size_t rank = 0; rank < merges.size(); ++rank) {
+    const json& m = merges[rank];
+    if (m.is_string()) {  // "a b"
+      const std::string& s = m.get_ref<const std::string&>();
+      const size_t sp = s.find(' ');
+      if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos) {
+        fail("tokenizer.json: model.merges[", rank, "] must be \"left right\", found \"", s, "\"");
+      }
+      left = s.substr(0, sp);
+      right = s.substr(sp + 1);
+    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+      left = m[0].get<std::string>();
+      right = m[1].get<std::string>();
+    } else {
+      fail("tokenizer.json: model.merges[", rank, "] must be a string or a pair of strings, found ", m.dump().substr(0, 100));
+    }
+    const int32_t a = vocab_id(left), b = vocab_id(right), ab = vocab_id(left + right);
+    if (a < 0 || b < 0) fail("tokenizer.json: model.merges[", rank, "] uses a token not in the vocab: \"", a < 0 ? left : right, "\"");
+    if (ab < 0) fail("tokenizer.json: model.merges[", rank, "] makes \"", left + right, "\", which is not in the vocab");
+    map.insert(a, b, {static_cast<uint32_t>(rank), ab});
+  }
+
+  // Added tokens, ids as HF's AddedVocabulary::add_tokens assigns them.
+  const size_t model_vocab_size = vocab.size();
+  auto added_it = root.find("added_tokens");
+  std::unordered_map<std::string, int32_t> added_ids;
+  int64_t max_added = -1;
+  if (added_it != root.end() && !added_it->is_null()) {
+    if (!added_it->is_array()) fail("tokenizer.json: added_tokens must be an array, found ", added_it->type_name());
+    for (size_t i = 0; i < added_it->size(); ++i) {
+      const json& a = (*added_it)[i];
+      const std::string where = cat("added_tokens[", i, "]");
+      const json& content = member(a, "content", where.c_str());
+      if (!content.is_string()) fail("tokenizer.json: ", where, ".content must be a string, found ", content.type_name());
+      AddedToken t;
+      t.content = content.get<std::string>();
+      t.special = flag(a, "special", false, where.c_str());
+      t.single_word = flag(a, "single_word", false, where.c_str());
+      t.lstrip = flag(a, "lstrip", false, where.c_str());
+      t.rstrip = flag(a, "rstrip", false, where.c_str());
+      t.normalized = flag(a, "normalized", !t.special, where.c_str());
+      if (t.content.empty()) continue;
+      int64_t id;
+      if (auto f = added_ids.find(t.content); f != added_ids.end()) {
+        continue;  // HF: the first registration of a content wins
+      } else if (int32_t v = vocab_id(t.content); v >= 0) {
+        id = v;
+      } else {
+        id = max_added < 0 ? static_cast<int64_t>(model_vocab_size)
+                           : (max_added >= static_cast<int64_t>(model_vocab_size) ? max_added + 1
+                                                                                : static_cast<int64_t>(model_vocab_size));
+      }
+      if (id >= kMaxTokenId) fail("tokenizer.json: too many added tokens");
+      max_added = std::max(max_added, id);
+      t.id = static_cast<int32_t>(id);
+      added_ids[t.content] = t.id;
+      spec.added.push_back(std::move(t));
+    }
+  }
+  for (const AddedToken& t : spec.added) {
+    const auto id = static_cast<size_t>(t.id);
+    if (id >= id_to_token.size()) {
+      id_to_token.resize(id + 1);
+      has.resize(id + 1, 0);
+    }
+    id_to_token[id] = t.content;
+    has[id] = 1;
+  }
+  spec.id_to_token = std::move(id_to_token);
+  spec.has_token = std::move(has);
+  spec.model = std::make_unique<tok::BpeModel>(std::move(byte_ids), std::move(map), unk_id);
+  return spec;
+}
+
+}  // namespace
+
+std::unique_ptr<Tokenizer> Tokenizer::load_json(std::string_view json_text) {
+  json root = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded()) fail("tokenizer.json: not valid JSON (or not valid UTF-8)");
+  return std::make_unique<tok::BpeTokenizer>(parse(root));
+}
+
+std::unique_ptr<Tokenizer> Tokenizer::load_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot open tokenizer file '", path, "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (!in.good() && !in.eof()) fail("cannot read tokenizer file '", path, "'");
+  try {
+    return load_json(ss.str());
+  } catch (const Error& e) {
+    fail(path, ": ", e.what());
+  }
+}
+
+}  // namespace lastrank
