@@ -1,0 +1,172 @@
+// Parity with HF tokenizers 0.23.1 on the committed corpus (tools/make_tokenizer_corpus.py):
+// encode ids, decode text, truncation and count for every string, then the whole corpus again
+// on several threads at once. Needs the real tokenizer (.deps/tokenizer, scripts/setup.sh).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "tokenizer/tokenizer.h"
+
+namespace lastrank {
+namespace {
+
+struct Case {
+  std::string kind;
+  std::string text;
+  bool has_text = false;
+  std::vector<int32_t> ids;
+  std::string decoded;
+};
+
+std::vector<int32_t> parse_ids(const std::string& s) {
+  std::vector<int32_t> ids;
+  std::istringstream in(s);
+  int32_t v;
+  while (in >> v) ids.push_back(v);
+  return ids;
+}
+
+const std::vector<Case>& corpus() {
+  static const std::vector<Case> cases = [] {
+    std::vector<Case> out;
+    std::ifstream in(std::string(LASTRANK_SOURCE_DIR) + "/tests/data/tokenizer/parity_corpus.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto j = nlohmann::json::parse(line);
+      Case c;
+      c.kind = j.at("kind").get<std::string>();
+      c.has_text = j.contains("text");
+      if (c.has_text) c.text = j.at("text").get<std::string>();
+      c.ids = parse_ids(j.at("ids").get<std::string>());
+      c.decoded = j.contains("decoded") ? j.at("decoded").get<std::string>() : c.text;
+      out.push_back(std::move(c));
+    }
+    return out;
+  }();
+  return cases;
+}
+
+std::string tokenizer_path() { return std::string(LASTRANK_DEPS_DIR) + "/tokenizer/tokenizer.json"; }
+
+const Tokenizer* real_tokenizer() {
+  static const std::unique_ptr<Tokenizer> tok =
+      std::filesystem::exists(tokenizer_path()) ? Tokenizer::load_file(tokenizer_path()) : nullptr;
+  return tok.get();
+}
+
+std::string escaped(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s.substr(0, 300)) {
+    if (c >= 0x20 && c < 0x7F) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+std::string ids_str(const std::vector<int32_t>& ids) {
+  std::string s;
+  for (size_t i = 0; i < ids.size() && i < 60; ++i) s += std::to_string(ids[i]) + " ";
+  return s;
+}
+
+// Mismatches of cases [begin, end) with a step; messages for the first few.
+size_t check_range(const Tokenizer& tok, size_t begin, size_t step, std::vector<std::string>* messages) {
+  const auto& cases = corpus();
+  size_t bad = 0;
+  for (size_t i = begin; i < cases.size(); i += step) {
+    const Case& c = cases[i];
+    std::string what;
+    if (c.has_text) {
+      const auto ids = tok.encode(c.text);
+      if (ids != c.ids) what = "encode: got " + ids_str(ids) + " want " + ids_str(c.ids);
+    }
+    if (what.empty() && tok.decode(c.ids) != c.decoded) what = "decode: got '" + escaped(tok.decode(c.ids)) + "'";
+    if (!what.empty()) {
+      ++bad;
+      if (messages && messages->size() < 20) {
+        messages->push_back("#" + std::to_string(i) + " [" + c.kind + "] '" + escaped(c.text) + "' " + what);
+      }
+    }
+  }
+  return bad;
+}
+
+class TokenizerParity : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!real_tokenizer()) GTEST_SKIP() << "no tokenizer at " << tokenizer_path() << " (run scripts/setup.sh)";
+    ASSERT_GE(corpus().size(), 20000u) << "corpus missing or short";
+  }
+};
+
+TEST_F(TokenizerParity, EncodeAndDecodeMatchHf) {
+  std::vector<std::string> messages;
+  const size_t bad = check_range(*real_tokenizer(), 0, 1, &messages);
+  for (const auto& m : messages) ADD_FAILURE() << m;
+  EXPECT_EQ(bad, 0u) << "of " << corpus().size() << " cases";
+}
+
+TEST_F(TokenizerParity, TruncateAndCountAgreeWithEncode) {
+  const Tokenizer& tok = *real_tokenizer();
+  size_t checked = 0;
+  for (size_t i = 0; i < corpus().size(); i += 7) {
+    const Case& c = corpus()[i];
+    if (!c.has_text) continue;
+    ASSERT_EQ(tok.count(c.text), c.ids.size()) << escaped(c.text);
+    for (size_t n : {size_t{0}, size_t{1}, c.ids.size() / 2, c.ids.size(), c.ids.size() + 3}) {
+      const auto got = tok.encode_truncated(c.text, n);
+      const std::vector<int32_t> want(c.ids.begin(), c.ids.begin() + static_cast<ptrdiff_t>(std::min(n, c.ids.size())));
+      ASSERT_EQ(got, want) << "n=" << n << " '" << escaped(c.text) << "'";
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 2000u);
+}
+
+TEST_F(TokenizerParity, SameResultsOnFourThreadsAtOnce) {
+  constexpr size_t kThreads = 4;  // interleaved so every thread hits every kind of input
+  std::vector<size_t> bad(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] { bad[t] = check_range(*real_tokenizer(), t, 1, nullptr) + check_range(*real_tokenizer(), t, kThreads, nullptr); });
+  }
+  for (auto& th : threads) th.join();
+  for (size_t t = 0; t < kThreads; ++t) EXPECT_EQ(bad[t], 0u) << "thread " << t;
+}
+
+TEST_F(TokenizerParity, JinaPromptLengthsFromReference) {
+  // reference.md §2: PREFIX is 90 tokens, SUFFIX 9; a prompt with N empty docs and query "q" has
+  // 149 tokens for N=1 and 162 for N=2.
+  const Tokenizer& tok = *real_tokenizer();
+  const std::string sys =
+      "You are a search relevance expert who can determine a ranking of the passages based on how relevant they "
+      "are to the query. If the query is a question, how relevant a passage is depends on how well it answers the "
+      "question. If not, try to analyze the intent of the query and assess how well each passage satisfies the "
+      "intent. If an instruction is provided, you should follow the instruction when determining the ranking.";
+  const std::string prefix = "<|im_start|>system\n" + sys + "<|im_end|>\n<|im_start|>user\n";
+  const std::string suffix = "<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n";
+  EXPECT_EQ(tok.count(prefix), 90u);
+  EXPECT_EQ(tok.encode(suffix), (std::vector<int32_t>{151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271}));
+  auto prompt = [&](int n) {
+    std::string body = "I will provide you with " + std::to_string(n) +
+                       " passages, each indicated by a numerical identifier. Rank the passages based on their "
+                       "relevance to query: q\n";
+    for (int i = 0; i < n; ++i) body += (i ? "\n" : "") + std::string("<passage id=\"") + std::to_string(i) + "\">\n<|embed_token|>\n</passage>";
+    body += "\n<query>\nq<|rerank_token|>\n</query>";
+    return prefix + body + suffix;
+  };
+  EXPECT_EQ(tok.count(prompt(1)), 149u);
+  EXPECT_EQ(tok.count(prompt(2)), 162u);
+}
+
+}  // namespace
+}  // namespace lastrank
