@@ -1,0 +1,184 @@
+// Tokenizer unit tests that need no fetched data: tokenizer.json validation (untrusted input ->
+// lastrank::Error), the fast BPE merge loops against the reference on awkward sizes, long runs,
+// added-token overlaps, invalid UTF-8 input and decode of unknown ids. The real-tokenizer parts
+// skip when .deps/tokenizer is missing.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "core/error.h"
+#include "tokenizer/bpe_model.h"
+#include "tokenizer/pre_tokenizer.h"
+#include "tokenizer/tokenizer.h"
+
+namespace lastrank {
+namespace {
+
+using nlohmann::json;
+
+// A small valid tokenizer.json: all 256 byte tokens, a few merges, two added tokens.
+json tiny_json() {
+  json vocab = json::object();
+  std::vector<std::string> byte_tokens;
+  int n = 0;
+  for (int b = 0; b < 256; ++b) {
+    const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+    const char32_t cp = printable ? static_cast<char32_t>(b) : static_cast<char32_t>(256 + n++);
+    std::string s;
+    if (cp < 0x80) {
+      s.push_back(static_cast<char>(cp));
+    } else {
+      s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+    vocab[s] = b;
+  }
+  const char* merges[][2] = {{"a", "a"}, {"aa", "aa"}, {"a", "b"}, {"\xC4\xA0", "ab"}, {"aaaa", "a"}};
+  json m = json::array();
+  int id = 256;
+  for (auto& p : merges) {
+    m.push_back(json::array({p[0], p[1]}));
+    vocab[std::string(p[0]) + p[1]] = id++;
+  }
+  json j = {
+      {"version", "1.0"},
+      {"added_tokens", json::array({
+                           {{"id", id}, {"content", "<|x|>"}, {"special", true}, {"normalized", false}},
+                           {{"id", id + 1}, {"content", "<|x|>>"}, {"special", false}, {"normalized", false}},
+                       })},
+      {"normalizer", {{"type", "NFC"}}},
+      {"pre_tokenizer",
+       {{"type", "Sequence"},
+        {"pretokenizers",
+         json::array({{{"type", "Split"}, {"pattern", {{"Regex", std::string(tok::kQwen2SplitPattern)}}},
+                       {"behavior", "Isolated"}, {"invert", false}},
+                      {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", false}, {"use_regex", false}}})}}},
+      {"post_processor", nullptr},
+      {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", false}, {"use_regex", false}}},
+      {"model", {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"vocab", vocab}, {"merges", m}}},
+  };
+  return j;
+}
+
+TEST(Tokenizer, TinyTokenizerEncodesAndDecodes) {
+  auto tok = Tokenizer::load_json(tiny_json().dump());
+  EXPECT_EQ(tok->vocab_size(), 256 + 5 + 2);
+  // "aaaaa" -> aa+aa -> aaaa, then aaaa+a.
+  EXPECT_EQ(tok->encode("aaaaa"), (std::vector<int32_t>{260}));
+  EXPECT_EQ(tok->encode(" ab"), (std::vector<int32_t>{259}));
+  // Added tokens: leftmost-longest, adjacent, near misses stay text.
+  EXPECT_EQ(tok->encode("<|x|>><|x|>"), (std::vector<int32_t>{262, 261}));
+  EXPECT_EQ(tok->encode("<|x|"), tok->encode("<|x|"));
+  EXPECT_EQ(tok->decode(tok->encode("hi <|x|> \xC3\xA9")), "hi <|x|> \xC3\xA9");
+  EXPECT_EQ(tok->token_to_id("<|x|>"), 261);
+  EXPECT_EQ(tok->id_to_token(262), "<|x|>>");
+  EXPECT_EQ(tok->id_to_token(-1), std::nullopt);
+  EXPECT_EQ(tok->id_to_token(100000), std::nullopt);
+}
+
+TEST(Tokenizer, InvalidUtf8InputIsReplacedLikePython) {
+  auto tok = Tokenizer::load_json(tiny_json().dump());
+  EXPECT_EQ(tok->encode("a\xE4\xB8" "b"), tok->encode("a\xEF\xBF\xBD" "b"));
+  EXPECT_EQ(tok->encode("\xFF"), tok->encode("\xEF\xBF\xBD"));
+  EXPECT_EQ(tok->encode(std::string("a\0b", 3)).size(), 3u);
+}
+
+TEST(Tokenizer, DecodeSkipsUnknownIdsAndReplacesCutUtf8) {
+  auto tok = Tokenizer::load_json(tiny_json().dump());
+  EXPECT_EQ(tok->decode({-5, 'h' - 0, 999999}), "h");
+  EXPECT_EQ(tok->decode({0xE4, 0xB8}), "\xEF\xBF\xBD");           // cut 3-byte sequence
+  EXPECT_EQ(tok->decode({0xE4, 0xB8, 0xAD}), "\xE4\xB8\xAD");     // whole
+  EXPECT_EQ(tok->decode({}), "");
+}
+
+TEST(Tokenizer, MalformedJsonThrowsErrors) {
+  const std::vector<std::string> bad_texts = {"", "{", "[]", "null", "{\"model\": 1}", "\xFF\xFE"};
+  for (const auto& t : bad_texts) EXPECT_THROW(Tokenizer::load_json(t), Error) << t;
+  auto mutate = [](auto f) {
+    json j = tiny_json();
+    f(j);
+    return j.dump();
+  };
+  const std::vector<std::string> bad = {
+      mutate([](json& j) { j.erase("model"); }),
+      mutate([](json& j) { j["model"]["type"] = "WordPiece"; }),
+      mutate([](json& j) { j["model"]["vocab"] = json::array(); }),
+      mutate([](json& j) { j["model"]["vocab"]["a"] = "x"; }),
+      mutate([](json& j) { j["model"]["vocab"]["a"] = -1; }),
+      mutate([](json& j) { j["model"]["vocab"]["a"] = 2000000000; }),
+      mutate([](json& j) { j["model"]["merges"] = json::object(); }),
+      mutate([](json& j) { j["model"]["merges"].push_back(json::array({"zz", "q"})); }),
+      mutate([](json& j) { j["model"]["merges"].push_back(json::array({"b", "b"})); }),  // "bb" not in vocab
+      mutate([](json& j) { j["model"]["merges"].push_back("a b c"); }),
+      mutate([](json& j) { j["model"]["merges"].push_back(json::array({"a"})); }),
+      mutate([](json& j) { j["model"]["merges"].push_back(7); }),
+      mutate([](json& j) { j["model"]["dropout"] = 0.1; }),
+      mutate([](json& j) { j["model"]["byte_fallback"] = true; }),
+      mutate([](json& j) { j["normalizer"] = {{"type", "NFKC"}}; }),
+      mutate([](json& j) { j["normalizer"] = 3; }),
+      mutate([](json& j) { j["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = "\\s+"; }),
+      mutate([](json& j) { j["pre_tokenizer"]["pretokenizers"][0]["behavior"] = "Removed"; }),
+      mutate([](json& j) { j["pre_tokenizer"]["pretokenizers"][1]["use_regex"] = true; }),
+      mutate([](json& j) { j["pre_tokenizer"] = nullptr; }),
+      mutate([](json& j) { j["decoder"] = {{"type", "WordPiece"}}; }),
+      mutate([](json& j) { j["added_tokens"] = json::object(); }),
+      mutate([](json& j) { j["added_tokens"][0]["content"] = 5; }),
+      mutate([](json& j) { j["added_tokens"][0]["special"] = "yes"; }),
+      mutate([](json& j) { j["added_tokens"][0].erase("content"); }),
+  };
+  for (size_t i = 0; i < bad.size(); ++i) EXPECT_THROW(Tokenizer::load_json(bad[i]), Error) << "case " << i;
+  EXPECT_THROW(Tokenizer::load_file("/nonexistent/tokenizer.json"), Error);
+}
+
+TEST(Tokenizer, FastBpeMatchesReferenceOnAwkwardSizes) {
+  // Random words over a tiny alphabet make many merge candidates and ties; sizes cross the
+  // small/heap switch (64 symbols).
+  tok::MergeMap merges;
+  std::mt19937 rng(1234);
+  std::vector<int32_t> byte_ids(256);
+  for (int b = 0; b < 256; ++b) byte_ids[static_cast<size_t>(b)] = b;
+  int32_t next_id = 256;
+  std::vector<int32_t> known = {'a', 'b', 'c'};
+  for (uint32_t rank = 0; rank < 300; ++rank) {
+    const int32_t l = known[rng() % known.size()], r = known[rng() % known.size()];
+    if (merges.find(l, r).rank != tok::MergeMap::kNoRank) continue;
+    merges.insert(l, r, {rank, next_id});
+    known.push_back(next_id++);
+  }
+  tok::BpeModel model(byte_ids, merges, -1);
+  for (size_t len : {0, 1, 2, 3, 7, 31, 63, 64, 65, 66, 100, 127, 128, 129, 500, 2000}) {
+    for (int trial = 0; trial < 20; ++trial) {
+      std::string w;
+      for (size_t i = 0; i < len; ++i) w.push_back("abcd"[rng() % (trial % 2 ? 4 : 2)]);
+      std::vector<int32_t> fast, ref;
+      model.encode_word(w, fast);
+      model.encode_word_reference(w, ref);
+      ASSERT_EQ(fast, ref) << "len " << len << " word " << w;
+    }
+  }
+}
+
+std::string real_path() { return std::string(LASTRANK_DEPS_DIR) + "/tokenizer/tokenizer.json"; }
+
+TEST(Tokenizer, LongRunsStayFast) {
+  if (!std::filesystem::exists(real_path())) GTEST_SKIP() << "no " << real_path();
+  auto tok = Tokenizer::load_file(real_path());
+  // 100 KB of one letter is one pre-token: the heap merge keeps it O(n log n).
+  for (const std::string unit : {"a", " ", "\xE4\xB8\xAD", "1", "!", "\n", "\xC3\xA9"}) {
+    std::string s;
+    while (s.size() < 100000) s += unit;
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto ids = tok->encode(s);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_FALSE(ids.empty());
+    EXPECT_EQ(tok->decode(ids), s);
+    // Generous for ASan/UBSan and a loaded machine; quadratic behaviour takes minutes.
+    EXPECT_LT(secs, 5.0) << "unit '" << unit << "'";
+  }
+}
+
+}  // namespace
+}  // namespace lastrank
