@@ -19,7 +19,6 @@ constexpr ErrorRow kErrorTable[] = {
     {ErrorKind::too_many_documents, 422, "too_many_documents"},
     {ErrorKind::input_too_long, 422, "input_too_long"},
     {ErrorKind::payload_too_large, 413, "payload_too_large"},
-    {ErrorKind::length_required, 411, "length_required"},
     {ErrorKind::unauthorized, 401, "authentication_error"},
     {ErrorKind::not_found, 404, "not_found"},
     {ErrorKind::overloaded, 429, "overloaded"},

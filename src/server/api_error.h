@@ -16,7 +16,6 @@ enum class ErrorKind {
   too_many_documents, // 422: more documents than --max-documents
   input_too_long,     // 422: a text over the token limit while truncation is off
   payload_too_large,  // 413: body over --max-body-bytes
-  length_required,    // 411: chunked bodies are not accepted (the limit needs Content-Length)
   unauthorized,       // 401: missing or wrong bearer token
   not_found,          // 404: unknown route
   overloaded,         // 429: compute queue full (Retry-After)

@@ -127,7 +127,8 @@ struct HttpServer::Impl {
     }
   }
 
-  void handle_rerank(Dialect route_dialect, const httplib::Request& req, httplib::Response& res) {
+  void handle_rerank(Dialect route_dialect, const httplib::Request& req, const std::string& body_text,
+                     httplib::Response& res) {
     struct InFlight {
       Metrics& m;
       explicit InFlight(Metrics& mm) : m(mm) { m.add_in_flight(1); }
@@ -135,7 +136,7 @@ struct HttpServer::Impl {
     } in_flight(metrics);
     t_ctx.dialect = route_dialect;
     guarded(req, res, true, [&] {
-      json body = parse_json_body(req.body, opts.limits.max_json_depth);
+      json body = parse_json_body(body_text, opts.limits.max_json_depth);
       Dialect d = route_dialect;
       if (req.path == "/rerank" && body.is_object() && body.contains("texts")) d = Dialect::tei;  // llama.cpp's rule
       t_ctx.dialect = d;
@@ -202,18 +203,38 @@ struct HttpServer::Impl {
       const std::string given = req.get_header_value("X-Request-Id");
       t_ctx.id = acceptable_request_id(given) ? given : new_request_id();
       res.set_header("X-Request-Id", t_ctx.id);
-      // Without Content-Length the body limit cannot be enforced before reading it.
-      if (req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos) {
-        write_error(res, Dialect::plain, ErrorKind::length_required, "chunked request bodies are not accepted; send Content-Length");
-        res.set_header("Connection", "close");
-        return httplib::Server::HandlerResponse::Handled;
-      }
       return httplib::Server::HandlerResponse::Unhandled;
     });
 
-    svr.Post("/v1/rerank", [this](const auto& req, auto& res) { handle_rerank(Dialect::jina_v1, req, res); });
-    svr.Post("/v2/rerank", [this](const auto& req, auto& res) { handle_rerank(Dialect::cohere_v2, req, res); });
-    svr.Post("/rerank", [this](const auto& req, auto& res) { handle_rerank(Dialect::jina_v1, req, res); });
+    // Bodies are read through a ContentReader so that chunked bodies are bounded too (httplib
+    // 0.11 enforces the payload limit only for Content-Length bodies).
+    auto post = [this](const char* path, Dialect dialect) {
+      svr.Post(path, [this, dialect](const httplib::Request& req, httplib::Response& res,
+                                     const httplib::ContentReader& reader) {
+        std::string body;
+        bool too_big = false;
+        const bool read = reader([&](const char* data, size_t n) {
+          if (body.size() + n > opts.max_body_bytes) {
+            too_big = true;
+            return false;
+          }
+          body.append(data, n);
+          return true;
+        });
+        if (too_big || res.status == 413) {
+          write_error(res, dialect, ErrorKind::payload_too_large,
+                      cat("request body larger than ", opts.max_body_bytes, " bytes (--max-body-bytes)"));
+          res.set_header("Connection", "close");
+        } else if (!read) {
+          write_error(res, dialect, ErrorKind::malformed_json, "could not read the request body");
+        } else {
+          handle_rerank(dialect, req, body, res);
+        }
+      });
+    };
+    post("/v1/rerank", Dialect::jina_v1);
+    post("/v2/rerank", Dialect::cohere_v2);
+    post("/rerank", Dialect::jina_v1);
     svr.Get("/health", [](const auto&, auto& res) { res.set_content(R"({"status":"ok"})", "application/json"); });
     svr.Get("/info", [this](const auto& req, auto& res) {
       guarded(req, res, true, [&] { res.set_content(dump_json(info()), "application/json"); });
