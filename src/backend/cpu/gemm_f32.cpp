@@ -13,8 +13,8 @@
 namespace lastrank::cpu {
 namespace {
 
-constexpr int64_t kKc = 256;                 // k block: one B panel block (kKc x kNr fp32) = 16-32 KB, L1
-constexpr int64_t kMc = 192;                 // rows of x per outer block (C block stays in L2/L3)
+constexpr int64_t kKc = 512;                 // k block: B panel block kKc x kNr fp32 = 32-64 KB (L1/L2)
+constexpr int64_t kMc = 384;                 // rows of x per outer block (tuned on Zen 3: 192-384 best)
 constexpr int64_t kBlockBytes = 256 * 1024;  // fp32 B block (kKc x panels) kept in L2
 
 template <typename T>

@@ -75,6 +75,32 @@ void micro_int8(int64_t groups, const uint8_t* xq, int64_t kp, const int8_t* pan
   Vi acc[R][kNv8];
   for (int r = 0; r < R; ++r)
     for (int v = 0; v < kNv8; ++v) acc[r][v] = vzero();
+#if defined(LR_INT8_AVX2)
+  if constexpr (R == 4) {
+    // Hand-scheduled full tile: one row at a time keeps 8 accumulators + 2 B + 3 temps in
+    // registers (the generic loop below makes GCC spill).
+    __m256i c00 = vzero(), c01 = vzero(), c10 = vzero(), c11 = vzero(), c20 = vzero(), c21 = vzero(),
+            c30 = vzero(), c31 = vzero();
+    const uint8_t* x0 = xq;
+    for (int64_t g = 0; g < groups; ++g, x0 += 4, panel += kNr8 * 4) {
+      const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel));
+      const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel + 32));
+#define LR_ROW(r, a0, a1)                                                                    \
+  {                                                                                          \
+    int32_t a4;                                                                              \
+    std::memcpy(&a4, x0 + (r) * kp, 4);                                                      \
+    const __m256i a = _mm256_set1_epi32(a4);                                                 \
+    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b0), ones));         \
+    a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b1), ones));         \
+  }
+      LR_ROW(0, c00, c01) LR_ROW(1, c10, c11) LR_ROW(2, c20, c21) LR_ROW(3, c30, c31)
+#undef LR_ROW
+    }
+    acc[0][0] = c00, acc[0][1] = c01, acc[1][0] = c10, acc[1][1] = c11;
+    acc[2][0] = c20, acc[2][1] = c21, acc[3][0] = c30, acc[3][1] = c31;
+    groups = 0;
+  }
+#endif
   for (int64_t g = 0; g < groups; ++g) {
     Vi b[kNv8];
     for (int v = 0; v < kNv8; ++v) {
