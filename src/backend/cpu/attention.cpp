@@ -23,10 +23,11 @@ constexpr int64_t kBk = 64;  // keys per kv tile
 int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
 struct Scratch {
-  std::vector<float> qt, o, s, kc, vc, m, l, corr, mt;
+  std::vector<float> qt, o, s, m, l, corr;
 };
 
-void run_item(const AttentionShape& sh, const float* q, const float* k, const float* v, float* out, int64_t qtile,
+// kh: this kv head's keys [L, d]; vh: its values [L, dp] (zero-padded columns).
+void run_item(const AttentionShape& sh, const float* q, const float* kh, const float* vh, float* out, int64_t qtile,
               int64_t kvh, Scratch& w) {
   using namespace simd;
   const int64_t G = sh.n_q / sh.n_kv, d = sh.d, dp = round_up(d, kNr);
@@ -49,25 +50,22 @@ void run_item(const AttentionShape& sh, const float* q, const float* k, const fl
   const int64_t j_lo = sh.window > 0 ? std::max<int64_t>(0, i0 - sh.window + 1) : 0;
   for (int64_t j0 = j_lo; j0 < i1; j0 += kBk) {
     const int64_t j1 = std::min(i1, j0 + kBk), kb = j1 - j0;
-    for (int64_t j = 0; j < kb; ++j) {
-      const float* ks = k + ((j0 + j) * sh.n_kv + kvh) * d;
-      const float* vs = v + ((j0 + j) * sh.n_kv + kvh) * d;
-      std::copy(ks, ks + d, w.kc.data() + j * d);
-      std::copy(vs, vs + d, w.vc.data() + j * dp);
-    }
+    const float* kt = kh + j0 * d;   // K tile [kb, d]
+    const float* vt = vh + j0 * dp;  // V tile [kb, dp]
     // S^T = K_tile · Q^T, [kb, qr] with row stride qr.
     for (int64_t j = 0; j < kb; j += kMr)
       for (int64_t p = 0; p < qr / kNr; ++p)
-        micro_f32_any(int(std::min<int64_t>(kMr, kb - j)), kNr, d, w.kc.data() + j * d, d, 1,
+        micro_f32_any(int(std::min<int64_t>(kMr, kb - j)), kNr, d, kt + j * d, d, 1,
                       w.qt.data() + p * d * kNr, kNr, w.s.data() + j * qr + p * kNr, qr, false);
     // Mask keys after the query (causal) or at/behind the window edge.
     const bool causal_edge = j1 - 1 > i0;
     const bool window_edge = sh.window > 0 && j0 <= i1 - 1 - sh.window;
     if (causal_edge || window_edge)
       for (int64_t j = 0; j < kb; ++j)
-        for (int64_t r = 0; r < rows; ++r) {
-          const int64_t pos = i0 + r / G, key = j0 + j;
-          if (key > pos || (sh.window > 0 && key <= pos - sh.window)) w.s[size_t(j * qr + r)] = -INFINITY;
+        for (int64_t pos = i0, r = 0; pos < i1; ++pos, r += G) {
+          const int64_t key = j0 + j;
+          if (key > pos || (sh.window > 0 && key <= pos - sh.window))
+            std::fill(w.s.begin() + j * qr + r, w.s.begin() + j * qr + r + G, -INFINITY);
         }
     // Online softmax, kLanes query rows at a time; keys summed in order.
     for (int64_t r = 0; r < qr; r += kLanes) {
@@ -99,7 +97,7 @@ void run_item(const AttentionShape& sh, const float* q, const float* k, const fl
     }
     for (int64_t r = 0; r < rows; r += kMr)
       for (int64_t c0 = 0; c0 < dp; c0 += kNr)
-        micro_f32_any(int(std::min<int64_t>(kMr, rows - r)), kNr, kb, w.s.data() + r, 1, qr, w.vc.data() + c0, dp,
+        micro_f32_any(int(std::min<int64_t>(kMr, rows - r)), kNr, kb, w.s.data() + r, 1, qr, vt + c0, dp,
                       w.o.data() + r * dp + c0, dp, true);
   }
   for (int64_t r = 0; r < rows; ++r) {
@@ -117,22 +115,33 @@ void attention(const AttentionShape& s, const float* q, const float* k, const fl
            " n_kv=", s.n_kv, " d=", s.d);
   if (s.len == 0) return;
   const int64_t G = s.n_q / s.n_kv, dp = round_up(s.d, kNr), qr_max = round_up(kBq * G, kNr);
-  const int64_t q_tiles = (s.len + kBq - 1) / kBq, items = q_tiles * s.n_kv;
-  std::atomic<int64_t> next{0};
-  pool.run_on_all([&](int) {
-    Scratch w;
-    w.qt.resize(size_t(qr_max * s.d));
-    w.o.resize(size_t(qr_max * dp));
-    w.s.resize(size_t(kBk * qr_max));
-    w.kc.resize(size_t(kBk * s.d));
-    w.vc.assign(size_t(kBk * dp), 0.0f);
-    w.m.resize(size_t(qr_max));
-    w.l.resize(size_t(qr_max));
-    w.corr.resize(size_t(qr_max));
-    // Largest items (late query tiles see the most keys) first, for load balance.
-    for (int64_t t; (t = next.fetch_add(1)) < items;)
-      run_item(s, q, k, v, out, q_tiles - 1 - t / s.n_kv, t % s.n_kv, w);
-  });
+  const int64_t q_tiles = (s.len + kBq - 1) / kBq;
+  // One kv head at a time: its K and V are first gathered into contiguous [L, d] / [L, dp]
+  // arrays (streams instead of 4 KB-strided rows; 2 L dp floats extra, bounded for long L), then
+  // its query tiles are handed out dynamically, largest (latest) first for load balance.
+  std::vector<float> kh(size_t(s.len * s.d)), vh(size_t(s.len * dp), 0.0f);
+  for (int64_t h = 0; h < s.n_kv; ++h) {
+    pool.parallel_for(s.len, 64, [&](int64_t b, int64_t e, int) {
+      for (int64_t j = b; j < e; ++j) {
+        const float* ks = k + (j * s.n_kv + h) * s.d;
+        const float* vs = v + (j * s.n_kv + h) * s.d;
+        std::copy(ks, ks + s.d, kh.data() + j * s.d);
+        std::copy(vs, vs + s.d, vh.data() + j * dp);
+      }
+    });
+    std::atomic<int64_t> next{0};
+    pool.run_on_all([&](int) {
+      Scratch w;
+      w.qt.resize(size_t(qr_max * s.d));
+      w.o.resize(size_t(qr_max * dp));
+      w.s.resize(size_t(kBk * qr_max));
+      w.m.resize(size_t(qr_max));
+      w.l.resize(size_t(qr_max));
+      w.corr.resize(size_t(qr_max));
+      for (int64_t t; (t = next.fetch_add(1)) < q_tiles;)
+        run_item(s, q, kh.data(), vh.data(), out, q_tiles - 1 - t, h, w);
+    });
+  }
 }
 
 }  // namespace lastrank::cpu
