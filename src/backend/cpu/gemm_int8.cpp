@@ -33,6 +33,11 @@ constexpr int kLanes32 = 8;
 constexpr int kNv8 = 2;
 constexpr int kNr8 = kNv8 * kLanes32;  // columns per int8 panel
 constexpr int64_t kMc8 = 96;
+// Outlier input channels: max_i |x[i,c]| > kOutlierRatio x the median channel max (a Gaussian
+// channel sits near 1x; LLM activation outliers are 20-1000x). At most kMaxOutlierChannels
+// (largest first) go through the fp32 side path, which costs kMax/k of the int8 MACs in fp32.
+constexpr float kOutlierRatio = 6.0f;
+constexpr int64_t kMaxOutlierChannels = 32;
 constexpr int64_t kBlockBytes8 = 192 * 1024;
 
 int64_t round_up4(int64_t k) { return (k + 3) / 4 * 4; }
@@ -165,6 +170,14 @@ void micro_int8_any(int rows, int64_t groups, const uint8_t* xq, int64_t kp, con
   }
 }
 
+// y[0:n] += a * w[0:n], one fused multiply-add per element (same in every ISA branch).
+void add_scaled_row(float a, const float* w, float* y, int64_t n) {
+  int64_t j = 0;
+  const simd::Vf va = simd::set1(a);
+  for (; j + simd::kLanes <= n; j += simd::kLanes) simd::store(y + j, simd::fma(va, simd::load(w + j), simd::load(y + j)));
+  for (; j < n; ++j) y[j] = std::fma(a, w[j], y[j]);
+}
+
 class Int8Matrix final : public PackedMatrix {
  public:
   explicit Int8Matrix(const TensorView& w)
@@ -198,10 +211,22 @@ class Int8Matrix final : public PackedMatrix {
   void apply(const float* x, int64_t m, float* y, int64_t ldy, ThreadPool& pool) const override {
     LR_CHECK(ldy >= n_, "gemm int8: ldy ", ldy, " < n ", n_);
     if (m <= 0) return;
+    // Outlier input channels of this call are taken out of the int8 product (they would set
+    // every row's scale) and added back exactly in fp32 against the dequantized weights.
+    const std::vector<int64_t> outliers = select_outlier_channels(x, m, k_);
     std::vector<uint8_t> xq(size_t(m * kp_));
     std::vector<float> sx(static_cast<size_t>(m));
     pool.parallel_for(m, 16, [&](int64_t b, int64_t e, int) {
-      for (int64_t i = b; i < e; ++i) quantize_row_u8(x + i * k_, k_, kp_, xq.data() + i * kp_, &sx[size_t(i)]);
+      std::vector<float> row(outliers.empty() ? 0 : size_t(k_));
+      for (int64_t i = b; i < e; ++i) {
+        const float* xi = x + i * k_;
+        if (!outliers.empty()) {
+          std::copy(xi, xi + k_, row.begin());
+          for (int64_t c : outliers) row[size_t(c)] = 0.0f;
+          xi = row.data();
+        }
+        quantize_row_u8(xi, k_, kp_, xq.data() + i * kp_, &sx[size_t(i)]);
+      }
     });
     const int64_t block_panels = std::max<int64_t>(1, kBlockBytes8 / (kp_ * kNr8));
     const int64_t grain = std::min<int64_t>(block_panels, (panels_ + pool.size() - 1) / pool.size());
@@ -221,6 +246,23 @@ class Int8Matrix final : public PackedMatrix {
         }
       }
     });
+    if (outliers.empty()) return;
+    // wcol[o][j] = q[j, c_o] * scale[j]; y[i, :] += x[i, c_o] * wcol[o] in ascending c_o.
+    std::vector<float> wcol(outliers.size() * size_t(n_));
+    for (size_t o = 0; o < outliers.size(); ++o) {
+      const int64_t c = outliers[o];
+      for (int64_t j = 0; j < n_; ++j)
+        wcol[o * size_t(n_) + size_t(j)] = float(weight_q(j, c)) * scale_[size_t(j)];
+    }
+    pool.parallel_for(m, 16, [&](int64_t b, int64_t e, int) {
+      for (int64_t i = b; i < e; ++i)
+        for (size_t o = 0; o < outliers.size(); ++o)
+          add_scaled_row(x[i * k_ + outliers[o]], wcol.data() + o * size_t(n_), y + i * ldy, n_);
+    });
+  }
+
+  int8_t weight_q(int64_t j, int64_t c) const {
+    return w_[size_t((j / kNr8) * kp_ * kNr8 + ((c / 4) * kNr8 + j % kNr8) * 4 + c % 4)];
   }
 
  private:
@@ -253,17 +295,43 @@ QuantizedRows quantize_rows(const float* x, int64_t rows, int64_t cols, int qmax
   return q;
 }
 
+std::vector<int64_t> select_outlier_channels(const float* x, int64_t m, int64_t k) {
+  if (m <= 0 || k < 16) return {};
+  std::vector<float> chmax(size_t(k), 0.0f);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t c = 0; c < k; ++c) chmax[size_t(c)] = std::max(chmax[size_t(c)], std::fabs(x[i * k + c]));
+  std::vector<float> sorted = chmax;
+  std::nth_element(sorted.begin(), sorted.begin() + k / 2, sorted.end());
+  const float threshold = kOutlierRatio * sorted[size_t(k / 2)];
+  std::vector<int64_t> out;
+  for (int64_t c = 0; c < k; ++c)
+    if (chmax[size_t(c)] > threshold) out.push_back(c);
+  if (int64_t(out.size()) > kMaxOutlierChannels) {  // keep the largest, ties by index
+    std::stable_sort(out.begin(), out.end(), [&](int64_t a, int64_t b) { return chmax[size_t(a)] > chmax[size_t(b)]; });
+    out.resize(size_t(kMaxOutlierChannels));
+    std::sort(out.begin(), out.end());
+  }
+  return out;
+}
+
 void gemm_int8_ref(const float* x, int64_t m, int64_t k, const TensorView& w, float* y) {
   const int64_t n = w.shape[0];
   std::vector<float> wf(size_t(n * k));
   for (int64_t j = 0; j < n; ++j) weight_row(w, j, wf.data() + j * k);
-  const QuantizedRows qx = quantize_rows(x, m, k, 127);
+  const std::vector<int64_t> outliers = select_outlier_channels(x, m, k);
+  std::vector<float> xz(x, x + m * k);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t c : outliers) xz[size_t(i * k + c)] = 0.0f;
+  const QuantizedRows qx = quantize_rows(xz.data(), m, k, 127);
   const QuantizedRows qw = quantize_rows(wf.data(), n, k, kQMaxW);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
       int64_t dot = 0;
       for (int64_t c = 0; c < k; ++c) dot += int64_t(qx.q[size_t(i * k + c)]) * qw.q[size_t(j * k + c)];
-      y[i * n + j] = float(dot) * (qx.scale[size_t(i)] * qw.scale[size_t(j)]);
+      float acc = float(dot) * (qx.scale[size_t(i)] * qw.scale[size_t(j)]);
+      for (int64_t c : outliers)
+        acc = std::fma(x[i * k + c], float(qw.q[size_t(j * k + c)]) * qw.scale[size_t(j)], acc);
+      y[i * n + j] = acc;
     }
 }
 
