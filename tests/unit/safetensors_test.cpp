@@ -90,7 +90,8 @@ TEST(SafetensorsWriter, MatchesPythonLayout) {
 }
 
 TEST(SafetensorsWriter, RoundTrip) {
-  auto views = parse(serialize_safetensors(sample_tensors()));
+  const std::vector<uint8_t> img = serialize_safetensors(sample_tensors());  // views point into it
+  auto views = parse(img);
   ASSERT_EQ(views.size(), 5u);
   const TensorView& b = views.at("b");
   EXPECT_EQ(b.dtype, DType::BF16);

@@ -204,6 +204,11 @@ TEST(Weights, GeneratedFixtureCheckpoints) {
       ModelWeights w = load_model_weights(e.path().string(), cfg);
       EXPECT_EQ(int64_t(w.layers.size()), cfg.num_hidden_layers);
       EXPECT_GT(w.projector_out(), 0);
+      if (e.path().filename() == "tiny-swa") {  // --layer-types sliding,sliding,full --sliding-window 8
+        EXPECT_EQ(cfg.window_for_layer(0), 8);
+        EXPECT_EQ(cfg.window_for_layer(1), 8);
+        EXPECT_EQ(cfg.window_for_layer(2), 0);
+      }
       ++loaded;
     }
   if (loaded == 0) GTEST_SKIP() << "no generated checkpoints under " << root << " (run the generate_test_models fixture)";
