@@ -18,27 +18,24 @@ BpeTokenizer::BpeTokenizer(TokenizerSpec spec)
       nfc_(spec.nfc),
       ignore_merges_(spec.ignore_merges) {
   LR_CHECK(model_ && has_token_.size() == id_to_token_.size());
+  token_ids_.build(&id_to_token_, has_token_);
+  for (const AddedToken& t : spec.added) token_ids_.assign(t.content, t.id);  // HF: added tokens first
   const size_t n = id_to_token_.size();
-  token_ids_.reserve(n);
   decode_offsets_.resize(n + 1);
   decode_bytes_.reserve(n * 6);
   for (size_t id = 0; id < n; ++id) {
     decode_offsets_[id] = static_cast<uint32_t>(decode_bytes_.size());
     if (!has_token_[id]) continue;
     const std::string& s = id_to_token_[id];
-    token_ids_.emplace(s, static_cast<int32_t>(id));
     // HF ByteLevel decoder: the token's bytes if all its chars are in the alphabet, else its UTF-8.
-    if (auto bytes = byte_level_decode(s)) {
-      decode_bytes_ += *bytes;
-      if (ignore_merges_) raw_vocab_.emplace(std::move(*bytes), static_cast<int32_t>(id));
-    } else {
-      decode_bytes_ += s;
+    if (!byte_level_decode_append(s, decode_bytes_)) decode_bytes_ += s;
+    if (ignore_merges_) {
+      raw_vocab_.emplace(decode_bytes_.substr(decode_offsets_[id]), static_cast<int32_t>(id));
     }
   }
   decode_offsets_[n] = static_cast<uint32_t>(decode_bytes_.size());
   std::vector<AddedToken> raw, normalized;
   for (AddedToken& t : spec.added) {
-    token_ids_[t.content] = t.id;
     if (t.normalized && nfc_) {
       std::string buf;
       t.content = std::string(nfc(t.content, buf));
@@ -133,9 +130,9 @@ std::string BpeTokenizer::decode(const std::vector<int32_t>& ids) const {
 }
 
 std::optional<int32_t> BpeTokenizer::token_to_id(std::string_view token) const {
-  auto it = token_ids_.find(std::string(token));
-  if (it == token_ids_.end()) return std::nullopt;
-  return it->second;
+  const int32_t id = token_ids_.find(token);
+  if (id < 0) return std::nullopt;
+  return id;
 }
 
 std::optional<std::string> BpeTokenizer::id_to_token(int32_t id) const {

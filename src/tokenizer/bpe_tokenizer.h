@@ -8,6 +8,7 @@
 
 #include "tokenizer/added_vocab.h"
 #include "tokenizer/bpe_model.h"
+#include "tokenizer/token_index.h"
 #include "tokenizer/tokenizer.h"
 
 namespace lastrank::tok {
@@ -39,8 +40,8 @@ class BpeTokenizer final : public Tokenizer {
   void encode_plain(std::string_view normalized, size_t max_tokens, std::vector<int32_t>& out) const;
 
   std::vector<std::string> id_to_token_;
+  TokenIndex token_ids_;                                // strings of id_to_token_ -> id
   std::vector<char> has_token_;
-  std::unordered_map<std::string, int32_t> token_ids_;  // vocab strings and added contents
   std::vector<uint32_t> decode_offsets_;                // [vocab_size + 1] into decode_bytes_
   std::string decode_bytes_;                            // what the ByteLevel decoder emits per id
   std::unordered_map<std::string, int32_t> raw_vocab_;  // raw bytes -> id (ignore_merges only)

@@ -49,6 +49,26 @@ std::optional<std::string> byte_level_decode(std::string_view token) {
   return out;
 }
 
+bool byte_level_decode_append(std::string_view token, std::string& out) {
+  const size_t old = out.size();
+  const auto* p = reinterpret_cast<const unsigned char*>(token.data());
+  for (size_t i = 0; i < token.size();) {
+    char32_t cp = p[i];
+    if (cp < 0x80) {
+      ++i;
+    } else {
+      i += utf8_decode(p + i, token.size() - i, &cp);
+    }
+    const auto b = char_to_byte(cp);
+    if (!b) {
+      out.resize(old);
+      return false;
+    }
+    out.push_back(static_cast<char>(*b));
+  }
+  return true;
+}
+
 std::string byte_level_encode(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size() * 2);
