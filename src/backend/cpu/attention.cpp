@@ -53,8 +53,9 @@ void run_item(const AttentionShape& sh, const float* q, const float* kh, const f
     const float* kt = kh + j0 * d;   // K tile [kb, d]
     const float* vt = vh + j0 * dp;  // V tile [kb, dp]
     // S^T = K_tile · Q^T, [kb, qr] with row stride qr.
-    for (int64_t j = 0; j < kb; j += kMr)
-      for (int64_t p = 0; p < qr / kNr; ++p)
+    // Panel-outer: one Q^T panel (d x kNr) stays in L1 while the K tile streams past it.
+    for (int64_t p = 0; p < qr / kNr; ++p)
+      for (int64_t j = 0; j < kb; j += kMr)
         micro_f32_any(int(std::min<int64_t>(kMr, kb - j)), kNr, d, kt + j * d, d, 1,
                       w.qt.data() + p * d * kNr, kNr, w.s.data() + j * qr + p * kNr, qr, false);
     // Mask keys after the query (causal) or at/behind the window edge.
@@ -95,8 +96,9 @@ void run_item(const AttentionShape& sh, const float* q, const float* kh, const f
       float* o = w.o.data() + r * dp;
       for (int64_t e = 0; e < dp; e += kLanes) store(o + e, mul(load(o + e), c));
     }
-    for (int64_t r = 0; r < rows; r += kMr)
-      for (int64_t c0 = 0; c0 < dp; c0 += kNr)
+    // Column-panel-outer: one V panel (kb x kNr) stays in L1 while P streams past it.
+    for (int64_t c0 = 0; c0 < dp; c0 += kNr)
+      for (int64_t r = 0; r < rows; r += kMr)
         micro_f32_any(int(std::min<int64_t>(kMr, rows - r)), kNr, kb, w.s.data() + r, 1, qr, vt + c0, dp,
                       w.o.data() + r * dp + c0, dp, true);
   }
