@@ -128,7 +128,10 @@ int main(int argc, char** argv) {
       w.name = s.name;
       for (const std::string& pn : precs) {
         const Precision p = pn == "fp32" ? Precision::fp32 : pn == "bf16" ? Precision::bf16 : Precision::int8;
+        const double tp0 = now();
         auto packed = pack_matrix(w, p);
+        std::printf("{\"kernel\":\"pack\",\"shape\":\"%s\",\"prec\":\"%s\",\"ms\":%.1f,\"bytes\":%zu}\n", s.name, pn.c_str(),
+                    (now() - tp0) * 1e3, packed->bytes());
         for (int64_t th : threads) {
           ThreadPool pool(static_cast<int>(th));
           for (int64_t m : ms) {
