@@ -392,7 +392,7 @@ def corpus_strings(rng):
         out.append(("fixed-nfd", unicodedata.normalize("NFD", s)))
         out.append(("fixed-nfkd", unicodedata.normalize("NFKD", s)))
     for script in SCRIPTS:  # every script: words, sentences with punctuation, digits
-        for _ in range(300):
+        for _ in range(250):
             words = [rand_word(rng, script) for _ in range(rng.randint(1, 8))]
             sep = rng.choice([" ", " ", " ", ", ", "\n", "\t", "\u3000", "  ", "。", ". ", "\u00a0"])
             out.append(("script-" + script, sep.join(words) + rng.choice(["", ".", "!", "?\n", " 123", "’s", "'S"])))
@@ -433,13 +433,13 @@ def corpus_strings(rng):
                                      for _ in range(rng.randint(1, 6)))))
     for _ in range(500):
         out.append(("code", rng.choice(CODE)[rng.randint(0, 10):] + rng.choice(["", "\n", " ", "\r\n"])))
-    for _ in range(5000):
+    for _ in range(3500):
         out.append(("mixed", mixed_string(rng, digits)))
     for _ in range(2500):
         out.append(("random-unicode", random_unicode(rng, rng.randint(1, 40))))
-    for _ in range(120):
-        out.append(("long-random-unicode", random_unicode(rng, rng.randint(300, 1500))))
     for _ in range(40):
+        out.append(("long-random-unicode", random_unicode(rng, rng.randint(300, 1500))))
+    for _ in range(15):
         out.append(("long-mixed", "".join(mixed_string(rng, digits) for _ in range(rng.randint(20, 80)))))
     for _ in range(1000):
         out.append(("ascii", "".join(chr(rng.randint(0, 127)) for _ in range(rng.randint(1, 30)))))

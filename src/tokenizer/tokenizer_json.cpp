@@ -20,7 +20,7 @@ namespace {
 using nlohmann::json;
 using tok::AddedToken;
 
-constexpr int64_t kMaxTokenId = 1 << 24;  // ids index dense tables: refuse absurd ones
+constexpr int64_t kMaxTokenId = 1 << 21;  // ids index dense tables: refuse absurd ones (2M > any vocab)
 
 const json& member(const json& obj, const char* key, const char* where) {
   if (!obj.is_object()) fail("tokenizer.json: ", where, " must be an object, found ", obj.type_name());
@@ -315,7 +315,11 @@ std::unique_ptr<Tokenizer> Tokenizer::load_json(std::string_view json_text) {
   BigParts big;
   json root = json::parse(json_text.begin(), json_text.end(), std::ref(big), /*allow_exceptions=*/false);
   if (root.is_discarded()) fail("tokenizer.json: not valid JSON (or not valid UTF-8)");
-  return std::make_unique<tok::BpeTokenizer>(parse(root, big));
+  try {
+    return std::make_unique<tok::BpeTokenizer>(parse(root, big));
+  } catch (const json::exception& e) {  // a type check missed above: still the user's file
+    fail("tokenizer.json: unexpected structure (", e.what(), ")");
+  }
 }
 
 std::unique_ptr<Tokenizer> Tokenizer::load_file(const std::string& path) {
