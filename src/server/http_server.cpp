@@ -88,6 +88,8 @@ struct HttpServer::Impl {
   Metrics metrics;
   httplib::Server svr;
   std::atomic<bool> stop_requested{false}, in_run{false};
+  socket_t listen_fd = INVALID_SOCKET;
+  static constexpr int kListenBacklog = 1024;
 
   Impl(RerankEngine& e, ServerOptions o) : engine(e), opts(std::move(o)), scheduler(e, opts.scheduler) {
     install();
@@ -195,6 +197,13 @@ struct HttpServer::Impl {
     svr.set_keep_alive_max_count(100000);
     const size_t threads = size_t(std::max(opts.http_threads, 1));
     svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    // httplib 0.11 listens with a backlog of 5: bursts of connections overflow it and clients
+    // stall in SYN retries (1 s, 3 s, ...). Remember the socket to re-listen with a deeper one.
+    svr.set_socket_options([this](socket_t sock) {
+      int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+      listen_fd = sock;
+    });
 
     svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       t_ctx = RequestContext{};
@@ -310,6 +319,7 @@ int HttpServer::bind() {
   } else if (!s.bind_to_port(o.host, port)) {
     fail("cannot bind ", o.host, ":", port, " (in use, or not a local address)");
   }
+  if (impl_->listen_fd != INVALID_SOCKET) ::listen(impl_->listen_fd, Impl::kListenBacklog);
   return port;
 }
 
