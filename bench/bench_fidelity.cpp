@@ -5,6 +5,7 @@
 // Prints one JSON line per (precision, list) and a summary line per precision; exit 1 if a bound fails.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -146,8 +147,12 @@ std::vector<std::vector<float>> run_lists(Reranker& rr, const std::vector<Rerank
                                           int64_t* tokens) {
   std::vector<std::vector<float>> out;
   for (size_t i = 0; i < count && i < lists.size(); ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
     const auto resp = rr.rerank(lists[i]);
     if (tokens) *tokens += resp.total_tokens;
+    std::fprintf(stderr, "  list %zu: %zu docs, %lld tokens, %.2f s\n", i, lists[i].documents.size(),
+                 (long long)resp.total_tokens,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     out.push_back(scores_by_index(resp, lists[i].documents.size()));
   }
   return out;
@@ -196,6 +201,7 @@ int run(const Args& a) {
     if (p == "fp32") continue;
     const double min_rho = p == "int8" ? kMinSpearmanInt8 : kMinSpearmanBf16;
     const double max_diff_bound = p == "int8" ? kMaxDiffInt8 : kMaxDiffBf16;
+    std::fprintf(stderr, "%s:\n", p.c_str());
     auto rr = load(p, a.threads);
     const auto got = run_lists(*rr, lists, lists.size(), nullptr);
     double worst_rho = 1.0, worst_diff = 0.0;
