@@ -38,6 +38,7 @@ constexpr int64_t kMc8 = 96;
 // (largest first) go through the fp32 side path, which costs kMax/k of the int8 MACs in fp32.
 constexpr float kOutlierRatio = 6.0f;
 constexpr int64_t kMaxOutlierChannels = 32;
+constexpr int64_t kMaxK = 32768;
 constexpr int64_t kBlockBytes8 = 192 * 1024;
 
 int64_t round_up4(int64_t k) { return (k + 3) / 4 * 4; }
@@ -182,6 +183,8 @@ class Int8Matrix final : public PackedMatrix {
  public:
   explicit Int8Matrix(const TensorView& w)
       : n_(w.shape[0]), k_(w.shape[1]), kp_(round_up4(k_)), panels_((n_ + kNr8 - 1) / kNr8) {
+    // int32 accumulators hold k * 255 * 127 (+ the offset term); far beyond any real layer.
+    if (k_ > kMaxK) fail("pack_matrix int8: weight ", w.name, " has k=", k_, ", the int8 kernel supports k <= ", kMaxK);
     w_.assign(size_t(panels_ * kp_ * kNr8), 0);
     scale_.assign(size_t(panels_ * kNr8), 0.0f);
     colsum_.assign(size_t(panels_ * kNr8), 0);
@@ -213,7 +216,7 @@ class Int8Matrix final : public PackedMatrix {
     if (m <= 0) return;
     // Outlier input channels of this call are taken out of the int8 product (they would set
     // every row's scale) and added back exactly in fp32 against the dequantized weights.
-    const std::vector<int64_t> outliers = select_outlier_channels(x, m, k_);
+    const std::vector<int64_t> outliers = select_outlier_channels(x, m, k_, &pool);
     std::vector<uint8_t> xq(size_t(m * kp_));
     std::vector<float> sx(static_cast<size_t>(m));
     pool.parallel_for(m, 16, [&](int64_t b, int64_t e, int) {
@@ -295,11 +298,20 @@ QuantizedRows quantize_rows(const float* x, int64_t rows, int64_t cols, int qmax
   return q;
 }
 
-std::vector<int64_t> select_outlier_channels(const float* x, int64_t m, int64_t k) {
+std::vector<int64_t> select_outlier_channels(const float* x, int64_t m, int64_t k, ThreadPool* pool) {
   if (m <= 0 || k < 16) return {};
-  std::vector<float> chmax(size_t(k), 0.0f);
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t c = 0; c < k; ++c) chmax[size_t(c)] = std::max(chmax[size_t(c)], std::fabs(x[i * k + c]));
+  // Column maxima; max is exact and order-free, so the per-worker split cannot change the result.
+  std::vector<std::vector<float>> part(size_t(pool ? pool->size() : 1), std::vector<float>(size_t(k), 0.0f));
+  auto scan = [&](int64_t b, int64_t e, int worker) {
+    float* cm = part[size_t(worker)].data();
+    for (int64_t i = b; i < e; ++i)
+      for (int64_t c = 0; c < k; ++c) cm[c] = std::max(cm[c], std::fabs(x[i * k + c]));
+  };
+  if (pool) pool->parallel_for(m, 64, scan);
+  else scan(0, m, 0);
+  std::vector<float> chmax = part[0];
+  for (size_t w = 1; w < part.size(); ++w)
+    for (int64_t c = 0; c < k; ++c) chmax[size_t(c)] = std::max(chmax[size_t(c)], part[w][size_t(c)]);
   std::vector<float> sorted = chmax;
   std::nth_element(sorted.begin(), sorted.begin() + k / 2, sorted.end());
   const float threshold = kOutlierRatio * sorted[size_t(k / 2)];

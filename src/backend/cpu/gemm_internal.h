@@ -32,7 +32,8 @@ struct QuantizedRows {
   std::vector<int8_t> q;      // [rows, cols]
   std::vector<float> scale;   // [rows]
 };
-std::vector<int64_t> select_outlier_channels(const float* x, int64_t m, int64_t k);
+// Outlier input channels of x [m, k], ascending (pool: optional, for the column-max scan).
+std::vector<int64_t> select_outlier_channels(const float* x, int64_t m, int64_t k, ThreadPool* pool = nullptr);
 QuantizedRows quantize_rows(const float* x, int64_t rows, int64_t cols, int qmax);
 // Scalar reference of the int8 GEMM for the same quantization (exact integer dot products).
 void gemm_int8_ref(const float* x, int64_t m, int64_t k, const TensorView& w, float* y);
