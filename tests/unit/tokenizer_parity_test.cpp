@@ -89,7 +89,9 @@ size_t check_one(const Tokenizer& tok, size_t i, std::vector<std::string>* messa
   if (what.empty() && tok.decode(c.ids) != c.decoded) what = "decode: got '" + escaped(tok.decode(c.ids)) + "'";
   if (what.empty()) return 0;
   if (messages && messages->size() < 20) {
-    messages->push_back("#" + std::to_string(i) + " [" + c.kind + "] '" + escaped(c.text) + "' " + what);
+    std::string m = "#";
+    m.append(std::to_string(i)).append(" [").append(c.kind).append("] '").append(escaped(c.text)).append("' ").append(what);
+    messages->push_back(std::move(m));
   }
   return 1;
 }
@@ -159,10 +161,13 @@ TEST_F(TokenizerParity, JinaPromptLengthsFromReference) {
   EXPECT_EQ(tok.count(prefix), 90u);
   EXPECT_EQ(tok.encode(suffix), (std::vector<int32_t>{151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271}));
   auto prompt = [&](int n) {
-    std::string body = "I will provide you with " + std::to_string(n) +
-                       " passages, each indicated by a numerical identifier. Rank the passages based on their "
-                       "relevance to query: q\n";
-    for (int i = 0; i < n; ++i) body += (i ? "\n" : "") + std::string("<passage id=\"") + std::to_string(i) + "\">\n<|embed_token|>\n</passage>";
+    std::string body = "I will provide you with ";
+    body.append(std::to_string(n)).append(
+        " passages, each indicated by a numerical identifier. Rank the passages based on their relevance to query: q\n");
+    for (int i = 0; i < n; ++i) {
+      if (i) body.append("\n");
+      body.append("<passage id=\"").append(std::to_string(i)).append("\">\n<|embed_token|>\n</passage>");
+    }
     body += "\n<query>\nq<|rerank_token|>\n</query>";
     return prefix + body + suffix;
   };
