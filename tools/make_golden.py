@@ -10,6 +10,7 @@ directory. Writes
 
 usage (repo root):
   tools/ref_env.sh run python3 tools/make_golden.py --models build-fwd/test-models [--out tests/data/golden]
+  tools/ref_env.sh run python3 tools/make_golden.py --rerank-model DIR --request REQ.json --result OUT.json
 The fixture checkpoints come from tests/make_test_models.sh (byte-identical on every machine);
 each golden file records its checkpoint's line of tests/data/checkpoints.txt so a test can tell
 when the goldens are stale.
@@ -310,13 +311,42 @@ def rerank_cases():
     ]
 
 
+def rerank_request(model_dir, request_path, result_path):
+    """Reference rerank of one Jina-style request JSON (query, documents, top_n) with default
+    options; writes {"scores": [...input order], "order": [...], "total_tokens", "seconds"}."""
+    import time
+    with open(request_path, encoding="utf-8") as f:
+        req = json.load(f)
+    t0 = time.time()
+    ref = Reference(model_dir)
+    t1 = time.time()
+    opts = dict(max_query_tokens=512, max_doc_tokens=2048, block_size=125, max_length=131072)
+    res = rerank(ref, {"query": req["query"], "documents": req["documents"]}, opts)
+    t2 = time.time()
+    res["load_seconds"] = round(t1 - t0, 3)
+    res["rerank_seconds"] = round(t2 - t1, 3)
+    res["torch_threads"] = torch.get_num_threads()
+    with open(result_path, "w", encoding="utf-8") as f:
+        json.dump(res, f)
+    print(f"reference: {len(req['documents'])} docs, {res['total_tokens']} tokens, load {t1 - t0:.1f} s, "
+          f"rerank {t2 - t1:.1f} s ({torch.get_num_threads()} torch threads)")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--models", required=True, help="directory holding the tiny fixture checkpoints")
+    ap.add_argument("--models", help="directory holding the tiny fixture checkpoints")
     ap.add_argument("--out", default="tests/data/golden")
     ap.add_argument("--only", default="", help="comma-separated model names (forward) or case names (rerank)")
+    ap.add_argument("--rerank-model", help="mode 2: model dir for a single reference rerank (tools/check_fullsize.sh)")
+    ap.add_argument("--request", help="mode 2: request JSON (query, documents)")
+    ap.add_argument("--result", help="mode 2: where to write the reference result JSON")
     args = ap.parse_args()
     torch.manual_seed(0)
+    if args.rerank_model:
+        return rerank_request(args.rerank_model, args.request, args.result)
+    if not args.models:
+        ap.error("--models is required")
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     lines = checkpoint_lines(repo)
     only = set(filter(None, args.only.split(",")))
