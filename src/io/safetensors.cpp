@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "io/mmap_file.h"
+#include "io/text_clip.h"
 
 namespace lastrank {
 
@@ -75,7 +76,7 @@ bool as_u64(const Json& v, uint64_t* out) {
 }
 
 Entry parse_entry(const std::string& name, const Json& info, const std::string& what) {
-  auto bad = [&](const auto&... msg) { fail(what, ": tensor ", name, ": ", msg...); };
+  auto bad = [&](const auto&... msg) { fail(what, ": tensor ", clip(name), ": ", msg...); };
   if (!info.is_object()) bad("expected a JSON object, found ", info.type_name());
   Entry e{name, DType::F32, 0, {}, 0, 0};
 
@@ -85,7 +86,7 @@ Entry parse_entry(const std::string& name, const Json& info, const std::string& 
   const std::string dts = dt->get<std::string>();
   if (!parse_dtype(dts, &e.dtype)) {
     if (is_known_unsupported_dtype(dts)) bad("unsupported dtype ", dts, " (supported: F32, F16, BF16, I8, I32)");
-    bad("unknown dtype \"", dts.substr(0, 32), "\"");
+    bad("unknown dtype \"", clip(dts, 32), "\"");
   }
 
   auto sh = info.find("shape");
@@ -147,7 +148,7 @@ std::map<std::string, TensorView> parse_safetensors(const uint8_t* buf, size_t s
     if (key == "__metadata__") {
       if (!value.is_object()) fail(what, ": __metadata__ must be an object of strings, found ", value.type_name());
       for (const auto& [mk, mv] : value.items())
-        if (!mv.is_string()) fail(what, ": __metadata__ value for \"", mk.substr(0, 64), "\" must be a string, found ", mv.type_name());
+        if (!mv.is_string()) fail(what, ": __metadata__ value for \"", clip(mk, 64), "\" must be a string, found ", mv.type_name());
       continue;
     }
     entries.push_back(parse_entry(key, value, what));
@@ -163,13 +164,13 @@ std::map<std::string, TensorView> parse_safetensors(const uint8_t* buf, size_t s
   const Entry* prev = nullptr;
   for (const Entry& e : entries) {
     if (e.end > data_size)
-      fail(what, ": tensor ", e.name, ": data_offsets [", e.begin, ", ", e.end, "] are outside the data section (",
+      fail(what, ": tensor ", clip(e.name), ": data_offsets [", e.begin, ", ", e.end, "] are outside the data section (",
            data_size, " bytes)");
     if (e.begin < pos)
-      fail(what, ": tensor ", e.name, ": data_offsets [", e.begin, ", ", e.end, "] overlap tensor ", prev->name,
+      fail(what, ": tensor ", clip(e.name), ": data_offsets [", e.begin, ", ", e.end, "] overlap tensor ", clip(prev->name),
            " (which ends at ", pos, ")");
     if (e.begin > pos)
-      fail(what, ": tensor ", e.name, ": gap of ", e.begin - pos, " unused bytes before its data_offsets [", e.begin,
+      fail(what, ": tensor ", clip(e.name), ": gap of ", e.begin - pos, " unused bytes before its data_offsets [", e.begin,
            ", ", e.end, "]");
     pos = e.end;
     prev = &e;
@@ -264,10 +265,10 @@ SafetensorsArchive SafetensorsArchive::open_dir(const std::string& dir) {
   std::set<std::string> shards;
   for (const auto& [tensor, file] : wm->items()) {
     if (!file.is_string())
-      fail(index_path, ": weight_map[\"", tensor, "\"] must be a file name string, found ", file.type_name());
+      fail(index_path, ": weight_map[\"", clip(tensor), "\"] must be a file name string, found ", file.type_name());
     std::string name = file.get<std::string>();
     if (!is_plain_file_name(name))
-      fail(index_path, ": weight_map[\"", tensor, "\"] = \"", name.substr(0, 300),
+      fail(index_path, ": weight_map[\"", clip(tensor), "\"] = \"", clip(name, 300),
            "\" is not a plain file name inside the model directory");
     where[tensor] = name;
     shards.insert(name);
@@ -278,7 +279,7 @@ SafetensorsArchive SafetensorsArchive::open_dir(const std::string& dir) {
   std::vector<std::pair<std::string, std::map<std::string, TensorView>>> parsed;  // shard -> views
   for (const std::string& shard : shards) {
     const std::string path = dir + "/" + shard;
-    if (!file_exists(path)) fail(index_path, ": shard ", shard, " named in weight_map does not exist in ", dir);
+    if (!file_exists(path)) fail(index_path, ": shard ", clip(shard), " named in weight_map does not exist in ", dir);
     std::shared_ptr<MappedFile> f = MappedFile::open(path);
     auto views = parse_safetensors(f->data(), f->size(), path);
     SafetensorsAccess::files(a).push_back(f);
@@ -289,25 +290,25 @@ SafetensorsArchive SafetensorsArchive::open_dir(const std::string& dir) {
   for (const auto& [shard, views] : parsed)
     for (const auto& [name, v] : views) {
       auto [it, fresh] = found_in.emplace(name, shard);
-      if (!fresh) fail("tensor ", name, " appears in two shards: ", it->second, " and ", shard);
+      if (!fresh) fail("tensor ", clip(name), " appears in two shards: ", clip(it->second), " and ", clip(shard));
     }
   auto& tensors = SafetensorsAccess::tensors(a);
   for (auto& [shard, views] : parsed)
     for (auto& [name, v] : views) {
       auto w = where.find(name);
-      if (w == where.end()) fail(dir, "/", shard, ": tensor ", name, " is not listed in ", index_path);
+      if (w == where.end()) fail(dir, "/", clip(shard), ": tensor ", clip(name), " is not listed in ", index_path);
       if (w->second != shard)
-        fail(index_path, ": tensor ", name, " is mapped to ", w->second, " but found in ", shard);
+        fail(index_path, ": tensor ", clip(name), " is mapped to ", clip(w->second), " but found in ", clip(shard));
       tensors.emplace(name, std::move(v));
     }
   for (const auto& [tensor, shard] : where)
-    if (!found_in.count(tensor)) fail(index_path, ": tensor ", tensor, " is mapped to ", shard, " but that shard lacks it");
+    if (!found_in.count(tensor)) fail(index_path, ": tensor ", clip(tensor), " is mapped to ", clip(shard), " but that shard lacks it");
   return a;
 }
 
 const TensorView& SafetensorsArchive::get(const std::string& name) const {
   auto it = tensors_.find(name);
-  if (it == tensors_.end()) fail("checkpoint has no tensor ", name);
+  if (it == tensors_.end()) fail("checkpoint has no tensor ", clip(name));
   return it->second;
 }
 

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "io/mmap_file.h"
+#include "io/text_clip.h"
 
 namespace lastrank {
 
@@ -89,7 +90,7 @@ class Reader {
 
   static std::string describe(const Json& v) {
     if (v.is_number_float()) return cat("the non-integer number ", v.get<double>());
-    if (v.is_string()) return cat("the string \"", v.get<std::string>().substr(0, 40), "\"");
+    if (v.is_string()) return cat("the string \"", clip(v.get<std::string>(), 40), "\"");
     return std::string(v.type_name());
   }
   const std::string& what() const { return what_; }
@@ -124,7 +125,7 @@ double read_rope(const Reader& r, const Json& rope, const std::string& field, do
     if (it == rope.end()) continue;
     if (!it->is_string()) r.bad(field + "." + key, cat("expected a string, found ", Reader::describe(*it)));
     if (it->get<std::string>() != "default")
-      r.bad(field, cat("RoPE scaling type \"", it->get<std::string>().substr(0, 40),
+      r.bad(field, cat("RoPE scaling type \"", clip(it->get<std::string>(), 40),
                        "\" is not supported (only plain RoPE, type \"default\")"));
   }
   auto pf = rope.find("partial_rotary_factor");
@@ -149,7 +150,7 @@ ModelConfig parse_config(const std::string& text, const std::string& what) {
   if (r.absent("model_type")) fail(what, ": missing required field \"model_type\" (expected \"qwen3\")");
   c.model_type = r.string("model_type", "");
   if (c.model_type != "qwen3")
-    r.bad("model_type", cat("unsupported model type \"", c.model_type.substr(0, 60), "\" (expected \"qwen3\")"));
+    r.bad("model_type", cat("unsupported model type \"", clip(c.model_type, 60), "\" (expected \"qwen3\")"));
   if (!r.absent("architectures")) {
     const Json& a = r.at("architectures");
     if (!a.is_array()) r.bad("architectures", cat("expected an array of strings, found ", Reader::describe(a)));
@@ -157,7 +158,7 @@ ModelConfig parse_config(const std::string& text, const std::string& what) {
       if (!e.is_string()) r.bad("architectures", cat("expected strings, found ", Reader::describe(e)));
       std::string s = e.get<std::string>();
       if (s != "JinaForRanking" && s != "Qwen3ForCausalLM" && s != "Qwen3Model")
-        r.bad("architectures", cat("unsupported architecture \"", s.substr(0, 60),
+        r.bad("architectures", cat("unsupported architecture \"", clip(s, 60),
                                    "\" (expected JinaForRanking, Qwen3ForCausalLM or Qwen3Model)"));
       c.architectures.push_back(s);
     }
@@ -219,7 +220,7 @@ ModelConfig parse_config(const std::string& text, const std::string& what) {
       if (s == "sliding_attention")
         c.layer_is_sliding[i] = any_sliding = true;
       else if (s != "full_attention")
-        r.bad("layer_types", cat("entry ", i, ": attention type \"", s.substr(0, 40),
+        r.bad("layer_types", cat("entry ", i, ": attention type \"", clip(s, 40),
                                  "\" is not supported (expected full_attention or sliding_attention)"));
     }
     // HF would drop the window when use_sliding_window is false and then fail in the forward;

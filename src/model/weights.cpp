@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "io/text_clip.h"
 
 namespace lastrank {
 
@@ -56,7 +57,7 @@ class Binder {
   void check_unexpected() {
     for (const auto& [name, v] : a_.tensors()) {
       if (used_.count(name) || name.rfind("lm_head.", 0) == 0) continue;
-      problem(cat("unexpected tensor ", name, " ", v.shape_str(), " (not part of a jina-reranker-v3 checkpoint)"));
+      problem(cat("unexpected tensor ", clip(name), " ", v.shape_str(), " (not part of a jina-reranker-v3 checkpoint)"));
     }
   }
   void throw_if_problems() const {

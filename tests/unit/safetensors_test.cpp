@@ -7,12 +7,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "core/error.h"
 #include "io/mmap_file.h"
 #include "io/safetensors.h"
 #include "io/safetensors_writer.h"
+#include "io/text_clip.h"
 
 namespace lastrank {
 namespace {
@@ -206,6 +208,27 @@ TEST(SafetensorsReader, Metadata) {
   EXPECT_TRUE(ok.empty());
   expect_error([] { parse(raw_image(R"({"__metadata__":{"format":1}})", {})); }, {"__metadata__", "must be a string"});
   expect_error([] { parse(raw_image(R"({"__metadata__":[]})", {})); }, {"__metadata__ must be an object"});
+}
+
+TEST(SafetensorsReader, MessagesClipUntrustedNames) {
+  // A 3000-byte name of 3-byte characters plus a newline: the message stays short, valid UTF-8
+  // (dumpable as JSON by the server) and free of control bytes.
+  std::string name = "\\n";
+  for (int i = 0; i < 1000; ++i) name += "\u20ac";
+  const std::string h = "{\"" + name + "\":{\"dtype\":\"F99\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+  try {
+    parse(raw_image(h, std::vector<uint8_t>(4)));
+    ADD_FAILURE() << "expected an Error";
+  } catch (const Error& e) {
+    std::string m = e.what();
+    EXPECT_LT(m.size(), 400u);
+    EXPECT_EQ(m.find('\n'), std::string::npos);
+    EXPECT_NE(m.find("?\u20ac\u20ac"), std::string::npos) << m;
+    EXPECT_NE(m.find("..."), std::string::npos);
+    EXPECT_NO_THROW((void)nlohmann::json(m).dump());  // throws on invalid UTF-8
+  }
+  EXPECT_EQ(clip("abc"), "abc");
+  EXPECT_EQ(clip("\xe2\x82\xac\xe2\x82\xac", 4), "\xe2\x82\xac...");
 }
 
 TEST(SafetensorsReader, RandomCorruptionNeverCrashes) {
