@@ -5,7 +5,8 @@ Seeded and deterministic; it never imports lastrank code.
 usage: make_tokenizer_corpus.py unicode  # tests/data/tokenizer/hf_unicode.txt (per-code-point classes,
                                          #   contraction case folds, NFC of every code point / composite)
        make_tokenizer_corpus.py tables   # src/tokenizer/unicode_class_table.inc from Python's unicodedata
-       make_tokenizer_corpus.py corpus   # tests/data/tokenizer/parity_corpus.jsonl (+ decode cases)
+       make_tokenizer_corpus.py corpus   # tests/data/tokenizer/parity_corpus.jsonl (+ decode cases) and
+                                         #   added_token_cases.json (lstrip/rstrip/single_word/overlaps)
        make_tokenizer_corpus.py all
 Options: --tokenizer PATH (default .deps/tokenizer/tokenizer.json), --seed N (default 20251125).
 """
@@ -472,7 +473,27 @@ def decode_cases(rng, tok, vocab_size):
     return [(ids, tok.decode(ids, skip_special_tokens=False)) for ids in cases]
 
 
+def added_token_cases(path):
+    """Added tokens with lstrip/rstrip/single_word/normalized and overlapping contents (Qwen3's own
+    have none of these), registered through HF's API; their tokenizer.json entries + HF's ids."""
+    from tokenizers import AddedToken
+    tok = Tokenizer.from_file(path)
+    extra = [AddedToken("ab", normalized=False), AddedToken("abc", normalized=False), AddedToken("bcd", normalized=False),
+             AddedToken("[L]", lstrip=True, normalized=False), AddedToken("[R]", rstrip=True, normalized=False),
+             AddedToken("[W]", single_word=True, normalized=False), AddedToken("\u00e9!", normalized=True),
+             AddedToken("[LR]", lstrip=True, rstrip=True, normalized=False)]
+    tok.add_tokens(extra)
+    contents = {a.content for a in extra}
+    cases = ["abcd", "xabcde", "abab", "bcdabc", "a [L] b", "a  \t[L]b", "[L]", "x [R]  y", "[R]\n\nz", "a[W]b",
+             "a [W] b", "_[W]_", "1[W]", "[W]", "\u00e9[W]", "e\u0301! x", "\u00e9! y", "x [LR]  y", "  [LR]  ",
+             "[R] [L]", "[R][L]", "a\u3000[L]", "q\u00a0[R]\u00a0w", "[LR][LR]", "\u0085[L]", "x\u2028[R]\u2029y"]
+    return {"added_tokens": [a for a in json.loads(tok.to_str())["added_tokens"] if a["content"] in contents],
+            "cases": [{"text": c, "ids": tok.encode(c, add_special_tokens=False).ids} for c in cases]}
+
+
 def cmd_corpus(args, tok):
+    with open(args.added_out, "w", encoding="utf-8") as f:
+        json.dump(added_token_cases(args.tokenizer), f, ensure_ascii=False, indent=1)
     rng = random.Random(args.seed)
     strings = corpus_strings(rng)
     vocab_size = tok.get_vocab_size(with_added_tokens=True)
@@ -502,6 +523,7 @@ def main():
     ap.add_argument("--tables-out", default="src/tokenizer/unicode_class_table.inc")
     ap.add_argument("--inert-out", default="src/tokenizer/nfc_inert_table.inc")
     ap.add_argument("--corpus-out", default="tests/data/tokenizer/parity_corpus.jsonl")
+    ap.add_argument("--added-out", default="tests/data/tokenizer/added_token_cases.json")
     args = ap.parse_args()
     tok = Tokenizer.from_file(args.tokenizer)
     if args.what in ("tables", "all"):

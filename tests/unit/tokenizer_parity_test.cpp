@@ -167,6 +167,25 @@ TEST_F(TokenizerParity, DecodeOfEncodeIsNfcWhereHfAgrees) {
   EXPECT_GT(agree, texts * 9 / 10) << agree << " of " << texts;
 }
 
+TEST_F(TokenizerParity, AddedTokenFlagsAndOverlapsMatchHf) {
+  // The real tokenizer.json + added tokens with lstrip/rstrip/single_word/normalized=true and
+  // overlapping contents ("ab", "abc", "bcd"), ids and expected encodings from HF.
+  std::ifstream f(std::string(LASTRANK_SOURCE_DIR) + "/tests/data/tokenizer/added_token_cases.json");
+  const auto cases = nlohmann::json::parse(f);
+  std::ifstream t(tokenizer_path());
+  auto tj = nlohmann::json::parse(t);
+  for (const auto& a : cases.at("added_tokens")) tj["added_tokens"].push_back(a);
+  const auto tok = Tokenizer::load_json(tj.dump());
+  for (const auto& a : cases.at("added_tokens")) {
+    EXPECT_EQ(tok->token_to_id(a.at("content").get<std::string>()), a.at("id").get<int32_t>());
+  }
+  ASSERT_GE(cases.at("cases").size(), 20u);
+  for (const auto& c : cases.at("cases")) {
+    const std::string text = c.at("text").get<std::string>();
+    EXPECT_EQ(tok->encode(text), c.at("ids").get<std::vector<int32_t>>()) << "'" << escaped(text) << "'";
+  }
+}
+
 TEST_F(TokenizerParity, JinaPromptLengthsFromReference) {
   // reference.md §2: PREFIX is 90 tokens, SUFFIX 9; a prompt with N empty docs and query "q" has
   // 149 tokens for N=1 and 162 for N=2.
