@@ -107,8 +107,11 @@ struct HttpServer::Impl {
   void check_auth(const httplib::Request& req) const {
     if (opts.api_key.empty()) return;
     const std::string h = req.get_header_value("Authorization");
-    constexpr std::string_view kBearer = "Bearer ";
-    if (h.size() < kBearer.size() || h.compare(0, kBearer.size(), kBearer) != 0)
+    constexpr std::string_view kBearer = "bearer ";  // the scheme name is case-insensitive (RFC 9110)
+    bool is_bearer = h.size() > kBearer.size();
+    for (size_t i = 0; is_bearer && i < kBearer.size(); ++i)
+      is_bearer = std::tolower(static_cast<unsigned char>(h[i])) == kBearer[i];
+    if (!is_bearer)
       throw ApiError(ErrorKind::unauthorized, "missing \"Authorization: Bearer <key>\" header");
     if (!secret_equals(std::string_view(h).substr(kBearer.size()), opts.api_key))
       throw ApiError(ErrorKind::unauthorized, "invalid API key");
@@ -290,11 +293,11 @@ struct HttpServer::Impl {
     const std::string route = kRoutes.count(req.path) ? req.path : "other";
     metrics.record_request(route, res.status, secs);
     if (opts.log_requests) {
-      json line = {{"ts", utc_now()},     {"request_id", t_ctx.id},       {"method", req.method},
-                   {"route", route},       {"status", res.status},         {"documents", t_ctx.documents},
-                   {"tokens", t_ctx.tokens}, {"ms", std::round(secs * 1e4) / 10}};
+      nlohmann::ordered_json line = {{"ts", utc_now()},       {"request_id", t_ctx.id}, {"method", req.method},
+                                     {"route", route},         {"status", res.status},   {"documents", t_ctx.documents},
+                                     {"tokens", t_ctx.tokens}, {"ms", std::round(secs * 1e4) / 10}};
       if (!t_ctx.error.empty()) line["error"] = t_ctx.error;
-      const std::string s = dump_json(line) + "\n";
+      const std::string s = line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
       std::fwrite(s.data(), 1, s.size(), stderr);
     }
     t_ctx = RequestContext{};

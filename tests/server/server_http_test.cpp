@@ -265,6 +265,7 @@ TEST_F(HttpTest, AuthOnEveryRouteButHealth) {
     }
     EXPECT_EQ(post(path, kBasic, good)->status, 200) << path;
   }
+  EXPECT_EQ(post("/v1/rerank", kBasic, {{"Authorization", "bearer s3cret-key"}})->status, 200);  // scheme is case-insensitive
   for (const char* path : {"/info", "/metrics", "/openapi.json"}) {
     for (const auto& h : bad) EXPECT_EQ(get(path, h)->status, 401) << path;
     EXPECT_EQ(get(path, good)->status, 200) << path;
