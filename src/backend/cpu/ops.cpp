@@ -26,6 +26,46 @@ float dot16(const float* a, const float* b, int64_t n) {
   return acc[0];
 }
 
+
+// exp for one value and for 16 lanes (GCC/Clang vector extensions: the compiler will not
+// auto-vectorize the clamp's float compares under the default -ftrapping-math). Same
+// operations in both, so a vector body and its scalar tail agree.
+using F32x16 = float __attribute__((vector_size(64)));  // 2 x ymm on AVX2, 1 x zmm on AVX-512
+using I32x16 = int32_t __attribute__((vector_size(64)));
+constexpr float kExpLo = -87.0f, kExpHi = 88.3f;  // 2^n stays a normal float
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;  // Cephes split of ln 2
+constexpr float kRound = 12582912.0f;                               // 1.5 * 2^23: round to int
+constexpr float kP0 = 1.9875691500e-4f, kP1 = 1.3981999507e-3f, kP2 = 8.3334519073e-3f, kP3 = 4.1665795894e-2f,
+                kP4 = 1.6666665459e-1f, kP5 = 5.0000001201e-1f;
+
+[[gnu::always_inline]] inline float exp_inline(float x) {
+  x = std::min(std::max(x, kExpLo), kExpHi);
+  const float n = (x * kLog2e + kRound) - kRound;
+  const float r = (x - n * kLn2Hi) - n * kLn2Lo;
+  const float p = ((((kP0 * r + kP1) * r + kP2) * r + kP3) * r + kP4) * r + kP5;
+  const float y = p * (r * r) + r + 1.0f;
+  const int32_t bits = (int32_t(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, 4);
+  return y * scale;
+}
+
+// x <- exp(x), lane-wise (by reference: vectors never cross a call boundary).
+[[gnu::always_inline]] inline void exp_x16(F32x16& x) {
+  const F32x16 lo = F32x16{} + kExpLo, hi = F32x16{} + kExpHi;
+  x = x < lo ? lo : x;
+  x = x > hi ? hi : x;
+  const F32x16 n = (x * kLog2e + kRound) - kRound;
+  const F32x16 r = (x - n * kLn2Hi) - n * kLn2Lo;
+  const F32x16 p = ((((kP0 * r + kP1) * r + kP2) * r + kP3) * r + kP4) * r + kP5;
+  const F32x16 y = p * (r * r) + r + 1.0f;
+  const I32x16 bits = (__builtin_convertvector(n, I32x16) + 127) << 23;
+  F32x16 scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  x = y * scale;
+}
+
 }  // namespace
 
 void embedding_lookup(const TensorView& table, const int32_t* ids, int64_t n, float* out, ThreadPool& pool) {
@@ -118,30 +158,21 @@ void apply_rope(float* x, int64_t rows, int64_t heads, int64_t hd, const float* 
   });
 }
 
-float exp_approx(float x) {
-  constexpr float kLog2e = 1.44269504088896341f;
-  constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;  // Cephes split of ln 2
-  constexpr float kRound = 12582912.0f;                               // 1.5 * 2^23: round to int
-  x = std::min(std::max(x, -87.0f), 88.3f);
-  const float n = (x * kLog2e + kRound) - kRound;
-  float r = x - n * kLn2Hi;
-  r = r - n * kLn2Lo;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const float y = p * (r * r) + r + 1.0f;
-  const int32_t bits = (int32_t(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, 4);
-  return y * scale;
-}
+float exp_approx(float x) { return exp_inline(x); }
 
 void swiglu(float* g, const float* u, int64_t n, ThreadPool& pool) {
   pool.parallel_for(n, kElemGrain, [&](int64_t b, int64_t e, int) {
-    for (int64_t i = b; i < e; ++i) g[i] = g[i] / (1.0f + exp_approx(-g[i])) * u[i];
+    int64_t i = b;
+    for (; i + 16 <= e; i += 16) {
+      F32x16 gv, uv;
+      std::memcpy(&gv, g + i, sizeof gv);
+      std::memcpy(&uv, u + i, sizeof uv);
+      F32x16 ev = -gv;
+      exp_x16(ev);
+      gv = gv / (1.0f + ev) * uv;
+      std::memcpy(g + i, &gv, sizeof gv);
+    }
+    for (; i < e; ++i) g[i] = g[i] / (1.0f + exp_inline(-g[i])) * u[i];
   });
 }
 
