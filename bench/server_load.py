@@ -85,6 +85,7 @@ def main():
     lock = threading.Lock()
     statuses, latencies, errors = {}, [], []
     rss_max = [rss_before]
+    rss_timeline = []  # (seconds into the run, kB) every 10 s
     stop_at = time.monotonic() + args.duration
 
     def worker(k):
@@ -122,10 +123,14 @@ def main():
                 time.sleep(0.05)  # keep the pressure on without a busy loop
 
     def sampler():
+        t0 = time.monotonic()
         while time.monotonic() < stop_at:
             time.sleep(1)
             if srv.poll() is None:
-                rss_max[0] = max(rss_max[0], rss_kb(srv.pid))
+                kb = rss_kb(srv.pid)
+                rss_max[0] = max(rss_max[0], kb)
+                if int(time.monotonic() - t0) % 10 == 0:
+                    rss_timeline.append((int(time.monotonic() - t0), kb))
 
     t_start = time.monotonic()
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(args.concurrency)]
@@ -157,7 +162,7 @@ def main():
         "ok_per_s": round(ok / elapsed, 2), "docs_per_s": round(ok * args.docs / elapsed, 1),
         "latency_ms_200": {"p50": round(q(0.50), 1), "p90": round(q(0.90), 1), "p99": round(q(0.99), 1),
                            "mean": round(statistics.mean(lat) * 1000, 1) if lat else None},
-        "rss_kb": {"after_warmup": rss_before, "end": rss_after, "max": rss_max[0]},
+        "rss_kb": {"after_warmup": rss_before, "end": rss_after, "max": rss_max[0], "every_10s": rss_timeline},
         "server_alive_at_end": alive, "exit_status_after_sigterm": rc,
         "queue_depth_at_end": next((l.split()[1] for l in metrics.splitlines() if l.startswith("lastrank_queue_depth ")), None),
         "load_avg_at_end": os.getloadavg(),
