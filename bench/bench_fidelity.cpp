@@ -204,7 +204,7 @@ int run(const Args& a) {
     std::fprintf(stderr, "%s:\n", p.c_str());
     auto rr = load(p, a.threads);
     const auto got = run_lists(*rr, lists, lists.size(), nullptr);
-    double worst_rho = 1.0, worst_diff = 0.0;
+    double worst_rho = 1.0, worst_diff = 0.0, min_range = INFINITY;
     for (size_t i = 0; i < lists.size(); ++i) {
       const double rho = spearman(ref[i], got[i]);
       double diff = 0.0;
@@ -212,14 +212,18 @@ int run(const Args& a) {
       if (std::isnan(diff) || std::isnan(rho)) diff = INFINITY;
       worst_rho = std::min(worst_rho, rho);
       worst_diff = std::max(worst_diff, diff);
+      // Spread of the fp32 scores: rank agreement is only meaningful relative to it.
+      const auto [lo, hi] = std::minmax_element(ref[i].begin(), ref[i].end());
+      min_range = std::min(min_range, double(*hi - *lo));
       nlohmann::json j{{"precision", p}, {"list", i}, {"documents", ref[i].size()}, {"spearman", rho},
-                       {"max_abs_diff", diff}};
+                       {"max_abs_diff", diff}, {"fp32_score_range", *hi - *lo}};
       std::printf("%s\n", j.dump().c_str());
     }
     const bool pass = worst_rho >= min_rho && worst_diff <= max_diff_bound;
     ok = ok && pass;
     nlohmann::json s{{"precision", p},          {"summary", true},       {"lists", lists.size()},
                      {"tokens", tokens},        {"min_spearman", worst_rho}, {"max_abs_diff", worst_diff},
+                     {"min_fp32_score_range", min_range},
                      {"bound_spearman", min_rho}, {"bound_max_abs_diff", max_diff_bound}, {"pass", pass}};
     std::printf("%s\n", s.dump().c_str());
     std::fflush(stdout);

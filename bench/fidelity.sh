@@ -82,20 +82,20 @@ for line in open(src):
     if line.startswith("rc="):
         w(f"- exit status: {line[3:]} ({'all bounds met' if line[3:] == '0' else 'a bound failed or an error'})")
         w("")
-        w("| precision | lists | min Spearman | bound | max abs diff | bound | pass |")
-        w("|---|---:|---:|---:|---:|---:|---|")
+        w("| precision | lists | min Spearman | bound | max abs diff | bound | pass | min fp32 score range in a list |")
+        w("|---|---:|---:|---:|---:|---:|---|---:|")
         continue
     if not line.startswith("{"):
         continue
     j = json.loads(line)
     if j.get("summary"):
         w(f"| {j['precision']} | {j['lists']} | {j['min_spearman']:.5f} | {j['bound_spearman']} | "
-          f"{j['max_abs_diff']:.2e} | {j['bound_max_abs_diff']} | {'yes' if j['pass'] else '**NO**'} |")
+          f"{j['max_abs_diff']:.2e} | {j['bound_max_abs_diff']} | {'yes' if j['pass'] else '**NO**'} | {j['min_fp32_score_range']:.4f} |")
     elif "determinism_lists" in j:
         keys = [k for k in j if k.endswith("_identical")]
         w(f"| {j['precision']} determinism ({j['determinism_lists']} lists) | | "
           + "; ".join(f"{k.replace('_identical', '').replace('_', ' ')}: {'identical' if j[k] else '**DIFFERENT**'}" for k in keys)
-          + " | | | | |")
+          + " | | | | | |")
 w("")
 w("Per-list numbers: rerun the command; each list prints one JSON line (precision, list, documents, spearman,")
 w("max_abs_diff).")

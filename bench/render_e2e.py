@@ -24,6 +24,7 @@ def main():
     ap.add_argument("--machine", required=True)
     ap.add_argument("--commands", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--index", help="bench/RESULTS.md: its e2e-headline section is replaced")
     a = ap.parse_args()
 
     rows = [json.loads(l) for l in open(a.results) if l.strip().startswith("{")]
@@ -60,6 +61,14 @@ def main():
     if machine.get("peer_versions"):
         w(f"- Peers (Debian sid chroot): {machine['peer_versions'].rstrip(', ')}")
     w(f"- Threads: {machine.get('threads', '?')} for every engine")
+    try:
+        load1 = float(machine.get("uptime_before", "").split("load average:")[-1].split(",")[0])
+    except ValueError:
+        load1 = None
+    if load1 is None or load1 > 0.5:
+        w("")
+        w(f"**Warning: the 1-minute load average was {load1} before the run (other jobs were using the CPUs).**")
+        w("These numbers are not comparable with a quiet-machine run; rerun `bench/run_bench.sh` when load < 0.5.")
     w("")
     w("## Prefill throughput, tokens/s")
     w("")
@@ -120,6 +129,32 @@ def main():
     w(f"Raw logs of this run: `{machine.get('raw', '?')}` (not committed); the JSON lines are in "
       f"`{a.results.split('/')[-1]}` next to this file.")
     open(a.out, "w").write("\n".join(out) + "\n")
+    if a.index:
+        update_index(a.index, headline(keys, by, lengths, label, machine))
+
+
+def headline(keys, by, lengths, label, machine):
+    """The short table bench/RESULTS.md shows: median tok/s per engine/precision and length."""
+    h = [f"Prefill tok/s, {machine.get('threads', '?')} threads, median of the timed runs; "
+         f"{machine.get('lscpu_model', '?')} ({machine.get('cpus', '?')} CPUs), load before: "
+         f"`{machine.get('uptime_before', '?').split('load average:')[-1].strip()}`; commit {machine.get('commit', '?')}.",
+         "", "| engine | precision | " + " | ".join(str(n) for n in lengths) + " | peak RSS (MB, longest) |",
+         "|---|---|" + "---:|" * len(lengths) + "---:|"]
+    for k in keys:
+        cells = [f"{by[(k, n)]['tok_per_s']:.1f}" if (k, n) in by else "–" for n in lengths]
+        longest = [by[(k, n)] for n in lengths if (k, n) in by][-1]
+        h.append(f"| {label.get(k[0], k[0])} | {k[1]} | " + " | ".join(cells) + f" | {longest['peak_rss_mb']:.0f} |")
+    return h
+
+
+def update_index(path, lines):
+    begin, end = "<!-- e2e-headline:begin -->", "<!-- e2e-headline:end -->"
+    text = open(path).read()
+    if begin not in text or end not in text:
+        raise SystemExit(f"{path}: markers {begin} / {end} not found")
+    pre, rest = text.split(begin, 1)
+    post = rest.split(end, 1)[1]
+    open(path, "w").write(pre + begin + "\n" + "\n".join(lines) + "\n" + end + post)
 
 
 if __name__ == "__main__":

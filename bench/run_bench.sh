@@ -12,7 +12,8 @@
 # LENGTHS ("512 2048 8192"), PRECISIONS ("fp32 bf16 int8"), PEERS (1 | 0 | "hf" | "llamacpp"),
 # RUNS (3, timed runs after 1 warm-up), LONG (8192: lengths >= this use the LONG_* run counts),
 # LONG_RUNS (3 for lastrank), HF_LONG_RUNS (3, no warm-up), LLAMA_LONG_RUNS (1, no warm-up),
-# THREADS (2), BUILD_DIR (build-bench), SEED (20251125), OUT (bench/results/e2e.md), LOAD_MAX (0.5).
+# THREADS (2), BUILD_DIR (build-bench), SEED (20251125), OUT (bench/results/e2e.md), LOAD_MAX (0.5),
+# INDEX (bench/RESULTS.md when OUT is the default, else empty: its headline table is updated).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
@@ -30,6 +31,7 @@ BUILD_DIR=${BUILD_DIR:-build-bench}
 SEED=${SEED:-20251125}
 OUT=${OUT:-bench/results/e2e.md}
 LOAD_MAX=${LOAD_MAX:-0.5}
+if [ "$OUT" = bench/results/e2e.md ]; then INDEX=${INDEX-bench/RESULTS.md}; else INDEX=${INDEX:-}; fi
 ROOT=${LASTRANK_SID_ROOT:-/var/cache/lastrank/sid}
 MODEL="$BENCH_DIR/full"
 GGUF="$BENCH_DIR/full-bf16.gguf"
@@ -124,5 +126,6 @@ cp "$RAW/results.jsonl" "$JSONL"
       libopenblas0-openmp llama.cpp-tools libggml0 2>/dev/null)"
   fi
 } >"$RAW/machine.txt"
-python3 bench/render_e2e.py --results "$JSONL" --machine "$RAW/machine.txt" --commands "$CMDS" --out "$OUT"
+python3 bench/render_e2e.py --results "$JSONL" --machine "$RAW/machine.txt" --commands "$CMDS" --out "$OUT" \
+  ${INDEX:+--index "$INDEX"}
 log "wrote $OUT and $JSONL (raw logs in $RAW)"

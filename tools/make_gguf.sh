@@ -39,6 +39,12 @@ kept = {k: v for k, v in tensors.items() if not k.startswith("projector.")}
 print(f"make_gguf: {len(tensors)} tensors, {len(tensors) - len(kept)} projector tensors dropped", file=sys.stderr)
 save_file(kept, f"{dst}/model.safetensors", metadata={"format": "pt"})
 PY
-"$REPO/tools/ref_env.sh" run python3 /usr/share/doc/llama.cpp-tools/scripts/convert_hf_to_gguf.py \
-  --outtype "$TYPE" --outfile "$OUT" "$TMP"
+# The converter's log (and tqdm bars) go to OUT.log; its tail is shown on failure.
+if ! "$REPO/tools/ref_env.sh" run python3 /usr/share/doc/llama.cpp-tools/scripts/convert_hf_to_gguf.py \
+  --outtype "$TYPE" --outfile "$OUT" "$TMP" >"$OUT.log" 2>&1; then
+  tail -n 20 "$OUT.log" >&2
+  echo "make_gguf: conversion failed (full log: $OUT.log)" >&2
+  exit 1
+fi
+grep -E "n_tensors|successfully" "$OUT.log" >&2 || true
 ls -l "$OUT"
