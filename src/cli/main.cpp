@@ -41,6 +41,10 @@ class LayerDumper {
  public:
   explicit LayerDumper(std::string dir) : dir_(std::move(dir)) { std::filesystem::create_directories(dir_); }
   void operator()(const std::string& name, int layer, const float* data, int64_t rows, int64_t cols) {
+    if (name == "embed") {  // "embed" opens each forward pass: keep only the first block's
+      if (seen_embed_) done_ = true;
+      seen_embed_ = true;
+    }
     if (done_) return;
     const std::string file = name + "." + (layer < 0 ? std::string("x") : std::to_string(layer)) + ".f32";
     std::ofstream f(dir_ + "/" + file, std::ios::binary);
@@ -55,7 +59,7 @@ class LayerDumper {
  private:
   std::string dir_;
   nlohmann::json index_ = nlohmann::json::object();
-  bool done_ = false;
+  bool done_ = false, seen_embed_ = false;
 };
 
 int cmd_rerank(const std::string& model_dir, const std::string& input, const EngineOptions& eo, const RerankOptions& ro,
