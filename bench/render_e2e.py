@@ -135,7 +135,12 @@ def main():
 
 def headline(keys, by, lengths, label, machine):
     """The short table bench/RESULTS.md shows: median tok/s per engine/precision and length."""
-    h = [f"Prefill tok/s, {machine.get('threads', '?')} threads, median of the timed runs; "
+    try:
+        busy = float(machine.get("uptime_before", "").split("load average:")[-1].split(",")[0]) > 0.5
+    except ValueError:
+        busy = True
+    h = ["**Busy machine: not comparable numbers, rerun on a quiet machine.**", ""] if busy else []
+    h += [f"Prefill tok/s, {machine.get('threads', '?')} threads, median of the timed runs; "
          f"{machine.get('lscpu_model', '?')} ({machine.get('cpus', '?')} CPUs), load before: "
          f"`{machine.get('uptime_before', '?').split('load average:')[-1].strip()}`; commit {machine.get('commit', '?')}.",
          "", "| engine | precision | " + " | ".join(str(n) for n in lengths) + " | peak RSS (MB, longest) |",
