@@ -66,6 +66,7 @@ w("")
 w(f"Machine: {cpu}; load `{load.strip()}`; commit {commit}.")
 w("")
 model = None
+per_list = []
 for line in open(src):
     line = line.rstrip("\n")
     if line.startswith("model="):
@@ -88,7 +89,10 @@ for line in open(src):
     if not line.startswith("{"):
         continue
     j = json.loads(line)
-    if j.get("summary"):
+    if "list" in j:
+        per_list.append(f"- {model} {j['precision']} list {j['list']}: {j['documents']} docs, Spearman "
+                        f"{j['spearman']:.4f}, max |diff| {j['max_abs_diff']:.2e}, fp32 score range {j['fp32_score_range']:.4f}")
+    elif j.get("summary"):
         w(f"| {j['precision']} | {j['lists']} | {j['min_spearman']:.5f} | {j['bound_spearman']} | "
           f"{j['max_abs_diff']:.2e} | {j['bound_max_abs_diff']} | {'yes' if j['pass'] else '**NO**'} | {j['min_fp32_score_range']:.4f} |")
     elif "determinism_lists" in j:
@@ -97,8 +101,9 @@ for line in open(src):
           + "; ".join(f"{k.replace('_identical', '').replace('_', ' ')}: {'identical' if j[k] else '**DIFFERENT**'}" for k in keys)
           + " | | | | | |")
 w("")
-w("Per-list numbers: rerun the command; each list prints one JSON line (precision, list, documents, spearman,")
-w("max_abs_diff).")
+w("## Per list")
+w("")
+L.extend(per_list)
 open(out, "w").write("\n".join(L) + "\n")
 PY
 echo "[fidelity] wrote $OUT (status $status)" >&2
