@@ -297,8 +297,7 @@ tok::TokenizerSpec parse(const json& root, BigParts& big) {
   }
   for (const AddedToken& t : spec.added) {
     const auto id = static_cast<size_t>(t.id);
-    if (id >= id_to_token.size()) {
-      LR_CHECK(id < id_to_token.capacity(), "added token ids are dense after the vocab");
+    if (id >= id_to_token.size()) {  // bounded: every added id is < kMaxTokenId (checked above)
       id_to_token.resize(id + 1);
       has.resize(id + 1, 0);
     }
