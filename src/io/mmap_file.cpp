@@ -100,4 +100,15 @@ std::string read_text_file(const std::string& path, uint64_t max_size) {
   return std::string(reinterpret_cast<const char*>(f->data()), f->size());
 }
 
+void release_pages(const void* p, size_t n) {
+#ifdef MADV_PAGEOUT
+  const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
+  const uintptr_t b = (uintptr_t(p) + page - 1) & ~(page - 1), e = (uintptr_t(p) + n) & ~(page - 1);
+  if (e > b) (void)::madvise(reinterpret_cast<void*>(b), e - b, MADV_PAGEOUT);  // a hint; errors are harmless
+#else
+  (void)p;
+  (void)n;
+#endif
+}
+
 }  // namespace lastrank

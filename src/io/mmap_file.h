@@ -44,4 +44,9 @@ std::string read_text_file(const std::string& path, uint64_t max_size);
 // Test hook: when true, MappedFile::open skips mmap and always uses the read fallback.
 void set_mmap_disabled_for_testing(bool disabled);
 
+// Hint that [p, p+n) will not be read soon (e.g. a checkpoint tensor after it was repacked): the
+// kernel may reclaim its clean file-backed pages, so they stop counting in RSS. Content is never
+// changed (MADV_PAGEOUT: anonymous memory without swap stays as is); pages are re-read on access.
+void release_pages(const void* p, size_t n);
+
 }  // namespace lastrank

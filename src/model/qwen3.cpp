@@ -10,6 +10,7 @@
 #include "backend/cpu/attention.h"
 #include "backend/cpu/ops.h"
 #include "core/error.h"
+#include "io/mmap_file.h"
 
 namespace lastrank {
 
@@ -64,7 +65,9 @@ struct Qwen3Model::Impl {
 
   void pack(Linear& l, const TensorView& w, cpu::Precision p) {
     l.raw = &w;
-    if (!reference) l.packed = cpu::pack_matrix(w, p);
+    if (reference) return;
+    l.packed = cpu::pack_matrix(w, p);
+    release_pages(w.data, w.nbytes());  // the packed copy serves from now on: keep RSS to one copy
   }
 
   // y[m, n] = x[m, k] · W^T
