@@ -1,6 +1,7 @@
 // config.json parsing: the real jina-reranker-v3 config, HF Qwen3Config (transformers 5.12)
 // defaults and layer_types derivation, and clear errors naming the field for wrong types,
 // out-of-range values, unknown model types/architectures and unsupported RoPE scaling.
+#include "expect_error.h"
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -23,17 +24,6 @@ const char* kJinaV3Config = R"({
   "num_key_value_heads": 8, "rms_norm_eps": 1e-06, "rope_scaling": null, "rope_theta": 1000000,
   "sliding_window": null, "tie_word_embeddings": true, "torch_dtype": "bfloat16",
   "transformers_version": "4.55.2", "use_cache": false, "use_sliding_window": false, "vocab_size": 151936})";
-
-template <typename F>
-void expect_error(F&& f, std::initializer_list<const char*> fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an Error containing \"" << *fragments.begin() << "\"";
-  } catch (const Error& e) {
-    for (const char* frag : fragments)
-      EXPECT_NE(std::string(e.what()).find(frag), std::string::npos) << "message: " << e.what() << "\nmissing: " << frag;
-  }
-}
 
 // The minimal required fields plus `extra` (a JSON object merged over them; null values erase).
 std::string minimal(const Json& extra = Json::object()) {

@@ -1,6 +1,7 @@
 // Safetensors reader/writer: round trips, python-identical layout, and every malformed input the
 // reader must reject with a clear Error (never a crash): built in memory with the writer plus
 // byte surgery, no committed binaries. Runs under ASan+UBSan in CI.
+#include "expect_error.h"
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -21,17 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Expects f() to throw lastrank::Error whose message contains every fragment.
-template <typename F>
-void expect_error(F&& f, std::initializer_list<const char*> fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an Error containing \"" << *fragments.begin() << "\"";
-  } catch (const Error& e) {
-    for (const char* frag : fragments)
-      EXPECT_NE(std::string(e.what()).find(frag), std::string::npos) << "message: " << e.what() << "\nmissing: " << frag;
-  }
-}
 
 // A raw image: 8-byte length (or `len_override`), header text, data bytes.
 std::vector<uint8_t> raw_image(const std::string& header, const std::vector<uint8_t>& data,

@@ -1,6 +1,7 @@
 // load_model_weights / bind_model_weights: the exact tensor set for a config, with errors naming
 // the tensor and expected vs found shapes; mixed float dtypes; lm_head ignored; sharded dirs;
 // and the generated fixture checkpoints (tools/make_checkpoint) when they exist.
+#include "expect_error.h"
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -16,17 +17,6 @@ namespace lastrank {
 namespace {
 
 namespace fs = std::filesystem;
-
-template <typename F>
-void expect_error(F&& f, std::initializer_list<const char*> fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an Error containing \"" << *fragments.begin() << "\"";
-  } catch (const Error& e) {
-    for (const char* frag : fragments)
-      EXPECT_NE(std::string(e.what()).find(frag), std::string::npos) << "message: " << e.what() << "\nmissing: " << frag;
-  }
-}
 
 // hidden 8, 2 layers, 2 heads / 1 KV head, head_dim 6 (heads*hd = 12 != hidden), inter 12, vocab 20.
 ModelConfig tiny_config() {
