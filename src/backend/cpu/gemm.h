@@ -31,6 +31,10 @@ class PackedMatrix {
   virtual void apply(const float* x, int64_t m, float* y, int64_t ldy, ThreadPool& pool) const = 0;
 };
 
+// Whether Precision::bf16 also rounds the activations to bf16 (true where AVX512_BF16's vdpbf16ps
+// runs the product: y = bf16(x) · bf16(W)^T, fp32 accumulation); otherwise y = x · bf16(W)^T.
+bool gemm_bf16_rounds_activations();
+
 // Packs w ([n, k], F32/BF16/F16) for the given precision.
 std::unique_ptr<PackedMatrix> pack_matrix(const TensorView& w, Precision p);
 

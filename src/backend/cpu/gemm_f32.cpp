@@ -1,8 +1,21 @@
-// Packed fp32 and bf16 GEMM: y[m, n] = x[m, k] · W[n, k]^T with W repacked into column panels of
-// kNr outputs (panel p = k rows of kNr values, zero-padded). bf16 panels are widened to fp32 one
-// cache block at a time (kc x nb, amortized over up to kMc rows of x), then both run the same fp32
-// register micro-kernel. Threads own disjoint column ranges; each y element is summed over k in
-// order (k blocks of kKc in sequence), so results are identical for any thread count.
+// Packed fp32 and bf16 GEMM: y[m, n] = x[m, k] · W[n, k]^T.
+//
+// Weights are repacked once into column panels of kNr outputs. Per thread (threads own disjoint
+// panel ranges), rows of x go in blocks of kMc, k in blocks of kKc; for each (row block, k block)
+// the rows are packed into row tiles of kMr ([tile][kc][kMr]: the micro-kernel's broadcasts read
+// consecutive addresses instead of kMr rows a whole x row apart, which aliased in L1), then every
+// panel of an L2-sized block runs the register micro-kernel against every row tile.
+//
+//  fp32: panel = [k][kNr] fp32; fp32 FMA micro-kernel (gemm_kernel.h).
+//  bf16 with AVX512_BF16: panel = [k/2][kNr][2] bf16 (k pairs interleaved); x is rounded to bf16
+//    when packed (round-to-nearest-even) and vdpbf16ps multiplies bf16 pairs exactly, summing
+//    into fp32 accumulators: y = bf16(x) · bf16(W)^T with fp32 accumulation, at twice the fp32
+//    FMA rate on this CPU (docs/perf.md).
+//  bf16 without AVX512_BF16: panel = [k][kNr] bf16, widened to fp32 one block at a time and run
+//    through the fp32 micro-kernel: y = x · bf16(W)^T exactly as in fp32 (half the weight memory).
+//
+// Each y element is one fixed chain over k in order (k blocks in sequence), no reduction crosses
+// threads: results are bit-identical for any thread count and run to run.
 #include <algorithm>
 #include <vector>
 
@@ -13,20 +26,137 @@
 namespace lastrank::cpu {
 namespace {
 
-constexpr int64_t kKc = 512;                 // k block: B panel block kKc x kNr fp32 = 32-64 KB (L1/L2)
-constexpr int64_t kMc = 384;                 // rows of x per outer block (tuned on Zen 3: 192-384 best)
-constexpr int64_t kBlockBytes = 256 * 1024;  // fp32 B block (kKc x panels) kept in L2
+constexpr int64_t kKc = 512;                 // k block (fp32 A tile kMr x kKc = 24 KB: stays in L1)
+constexpr int64_t kMc = 384;                 // rows of x per outer block
+constexpr int64_t kBlockBytes = 256 * 1024;  // B block (kKc x panels) kept in L2
+
+#if defined(__AVX512BF16__) && defined(__AVX512F__)
+#define LR_GEMM_DPBF16 1
+#endif
+
+// Pack rows [0, rows) x cols [k0, k0 + kc) of x (row stride ldx) into row tiles of kMr:
+// dst[(t * kc + kk) * kMr + r] = x[(t * kMr + r) * ldx + k0 + kk]; rows past `rows` are zero.
+void pack_a_f32(const float* x, int64_t ldx, int64_t rows, int64_t k0, int64_t kc, float* dst) {
+  for (int64_t t0 = 0; t0 < rows; t0 += kMr) {
+    const int64_t tr = std::min<int64_t>(kMr, rows - t0);
+    float* d = dst + t0 * kc;
+    for (int64_t r = 0; r < kMr; ++r) {
+      if (r < tr) {
+        const float* s = x + (t0 + r) * ldx + k0;
+        for (int64_t kk = 0; kk < kc; ++kk) d[kk * kMr + r] = s[kk];
+      } else {
+        for (int64_t kk = 0; kk < kc; ++kk) d[kk * kMr + r] = 0.0f;
+      }
+    }
+  }
+}
+
+#if defined(LR_GEMM_DPBF16)
+// bf16 pairs: dst[(t * kc2 + kk) * kMr + r] = {bf16(x[.., 2kk]), bf16(x[.., 2kk+1])} (low, high),
+// kc2 = ceil(kc / 2); a missing odd element is zero.
+void pack_a_bf16(const float* x, int64_t ldx, int64_t rows, int64_t k0, int64_t kc, uint32_t* dst) {
+  const int64_t kc2 = (kc + 1) / 2;
+  for (int64_t t0 = 0; t0 < rows; t0 += kMr) {
+    const int64_t tr = std::min<int64_t>(kMr, rows - t0);
+    uint32_t* d = dst + (t0 / kMr) * kc2 * kMr;
+    for (int64_t r = 0; r < kMr; ++r) {
+      if (r >= tr) {
+        for (int64_t kk = 0; kk < kc2; ++kk) d[kk * kMr + r] = 0;
+        continue;
+      }
+      const float* s = x + (t0 + r) * ldx + k0;
+      int64_t kk = 0;
+      // 32 floats -> 16 pairs per step: vcvtne2ps2bf16 rounds to nearest even like f32_to_bf16.
+      for (; 2 * kk + 32 <= kc; kk += 16) {
+        const __m512 lo = _mm512_loadu_ps(s + 2 * kk), hi = _mm512_loadu_ps(s + 2 * kk + 16);
+        alignas(64) uint32_t t[16];
+        _mm512_store_si512(t, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+        for (int e = 0; e < 16; ++e) d[(kk + e) * kMr + r] = t[e];
+      }
+      for (; kk < kc2; ++kk) {
+        const uint32_t a = f32_to_bf16(s[2 * kk]);
+        const uint32_t b = 2 * kk + 1 < kc ? f32_to_bf16(s[2 * kk + 1]) : 0;
+        d[kk * kMr + r] = a | (b << 16);
+      }
+    }
+  }
+}
+
+// C[R, kNr] (+)= A[R, 2 kc2] · B[2 kc2, kNr] over bf16 pairs, fp32 accumulators.
+template <int R>
+inline void micro_bf16(int64_t kc2, const uint32_t* a, const uint16_t* b, float* c, int64_t ldc, bool load_c) {
+  __m512 acc[R][kNv];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < kNv; ++v) acc[r][v] = load_c ? _mm512_loadu_ps(c + r * ldc + v * 16) : _mm512_setzero_ps();
+  for (int64_t kk = 0; kk < kc2; ++kk) {
+    __m512bh bv[kNv];
+#pragma GCC unroll 4
+    for (int v = 0; v < kNv; ++v) bv[v] = (__m512bh)_mm512_loadu_si512(b + v * 32);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m512bh av = (__m512bh)_mm512_set1_epi32(int(a[r]));
+#pragma GCC unroll 4
+      for (int v = 0; v < kNv; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], av, bv[v]);
+    }
+    a += kMr;
+    b += 2 * kNr;
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < kNv; ++v) _mm512_storeu_ps(c + r * ldc + v * 16, acc[r][v]);
+}
+
+void micro_bf16_any(int rows, int cols, int64_t kc2, const uint32_t* a, const uint16_t* b, float* c, int64_t ldc,
+                    bool load_c) {
+  float stage[kMr * kNr];
+  float* cc = c;
+  int64_t lc = ldc;
+  if (cols < kNr) {
+    cc = stage;
+    lc = kNr;
+    std::fill(stage, stage + kMr * kNr, 0.0f);
+    if (load_c)
+      for (int r = 0; r < rows; ++r) std::copy(c + r * ldc, c + r * ldc + cols, stage + r * kNr);
+  }
+  switch (rows) {
+#define LR_BF16_CASE(R) \
+  case R: micro_bf16<R>(kc2, a, b, cc, lc, load_c); break;
+    LR_BF16_CASE(1) LR_BF16_CASE(2) LR_BF16_CASE(3) LR_BF16_CASE(4) LR_BF16_CASE(5) LR_BF16_CASE(6)
+    LR_BF16_CASE(7) LR_BF16_CASE(8) LR_BF16_CASE(9) LR_BF16_CASE(10) LR_BF16_CASE(11) LR_BF16_CASE(12)
+#undef LR_BF16_CASE
+    default: break;
+  }
+  if (cols < kNr)
+    for (int r = 0; r < rows; ++r) std::copy(stage + r * kNr, stage + r * kNr + cols, c + r * ldc);
+}
+#endif
 
 template <typename T>
 class PanelMatrix final : public PackedMatrix {
  public:
-  explicit PanelMatrix(const TensorView& w) : n_(w.shape[0]), k_(w.shape[1]), panels_((n_ + kNr - 1) / kNr) {
-    w_.assign(size_t(panels_ * k_ * kNr), T{});
+  // Pair-interleaved bf16 panels for the vdpbf16ps kernel, plain [k][kNr] panels otherwise.
+  static constexpr bool kPairs =
+#if defined(LR_GEMM_DPBF16)
+      !std::is_same_v<T, float>;
+#else
+      false;
+#endif
+
+  explicit PanelMatrix(const TensorView& w)
+      : n_(w.shape[0]), k_(w.shape[1]), kp_(kPairs ? (k_ + 1) / 2 * 2 : k_), panels_((n_ + kNr - 1) / kNr) {
+    w_.assign(size_t(panels_ * kp_ * kNr), T{});
     std::vector<float> row(static_cast<size_t>(k_));
     for (int64_t j = 0; j < n_; ++j) {
       weight_row(w, j, row.data());
-      T* dst = w_.data() + (j / kNr) * k_ * kNr + j % kNr;
-      for (int64_t c = 0; c < k_; ++c) dst[c * kNr] = convert(row[size_t(c)]);
+      T* dst = w_.data() + (j / kNr) * kp_ * kNr;
+      const int64_t col = j % kNr;
+      for (int64_t c = 0; c < k_; ++c) {
+        const size_t at = kPairs ? size_t(((c / 2) * kNr + col) * 2 + c % 2) : size_t(c * kNr + col);
+        dst[at] = convert(row[size_t(c)]);
+      }
     }
   }
   int64_t n() const override { return n_; }
@@ -40,33 +170,62 @@ class PanelMatrix final : public PackedMatrix {
     const int64_t block_panels = std::max<int64_t>(1, kBlockBytes / (kKc * kNr * 4));
     // Split panels between threads in multiples of block_panels where possible.
     const int64_t grain = std::min<int64_t>(block_panels, (panels_ + pool.size() - 1) / pool.size());
+    const int64_t mc_max = std::min(kMc, (m + kMr - 1) / kMr * kMr);
     pool.parallel_for(panels_, grain, [&](int64_t pb, int64_t pe, int) {
-      std::vector<float> widened;
-      if constexpr (!std::is_same_v<T, float>) widened.resize(size_t(kKc * block_panels * kNr));
-      for (int64_t i0 = 0; i0 < m; i0 += kMc) {
-        const int64_t mc = std::min(kMc, m - i0);
-        for (int64_t k0 = 0; k0 < k_; k0 += kKc) {
-          const int64_t kc = std::min(kKc, k_ - k0);
-          for (int64_t p0 = pb; p0 < pe; p0 += block_panels) {
-            const int64_t p1 = std::min(pe, p0 + block_panels);
-            // B sub-panel of panel p for this k block, as fp32.
-            auto panel_ptr = [&](int64_t p) -> const float* {
-              if constexpr (std::is_same_v<T, float>) return w_.data() + (p * k_ + k0) * kNr;
-              else return widened.data() + (p - p0) * kc * kNr;
-            };
-            if constexpr (!std::is_same_v<T, float>) {
-              for (int64_t p = p0; p < p1; ++p) {
-                const uint16_t* src = w_.data() + (p * k_ + k0) * kNr;
-                float* dst = widened.data() + (p - p0) * kc * kNr;
-                for (int64_t e = 0; e < kc * kNr; e += simd::kLanes) simd::store(dst + e, simd::load_bf16(src + e));
+      if constexpr (kPairs) {
+#if defined(LR_GEMM_DPBF16)
+        std::vector<uint32_t> apack(size_t(mc_max * (kKc / 2)));
+        for (int64_t i0 = 0; i0 < m; i0 += kMc) {
+          const int64_t mc = std::min(kMc, m - i0);
+          for (int64_t k0 = 0; k0 < k_; k0 += kKc) {
+            const int64_t kc = std::min(kKc, k_ - k0), kc2 = (kc + 1) / 2;
+            pack_a_bf16(x + i0 * k_, k_, mc, k0, kc, apack.data());
+            for (int64_t p0 = pb; p0 < pe; p0 += block_panels) {
+              const int64_t p1 = std::min(pe, p0 + block_panels);
+              for (int64_t i = 0; i < mc; i += kMr) {
+                const int rows = int(std::min<int64_t>(kMr, mc - i));
+                const uint32_t* at = apack.data() + (i / kMr) * kc2 * kMr;
+                for (int64_t p = p0; p < p1; ++p) {
+                  const int cols = int(std::min<int64_t>(kNr, n_ - p * kNr));
+                  micro_bf16_any(rows, cols, kc2, at, w_.data() + (p * kp_ + k0) * kNr, y + (i0 + i) * ldy + p * kNr,
+                                 ldy, k0 > 0);
+                }
               }
             }
-            for (int64_t i = i0; i < i0 + mc; i += kMr) {
-              const int rows = int(std::min<int64_t>(kMr, i0 + mc - i));
-              for (int64_t p = p0; p < p1; ++p) {
-                const int cols = int(std::min<int64_t>(kNr, n_ - p * kNr));
-                micro_f32_any(rows, cols, kc, x + i * k_ + k0, k_, 1, panel_ptr(p), kNr, y + i * ldy + p * kNr, ldy,
-                              k0 > 0);
+          }
+        }
+#endif
+      } else {
+        std::vector<float> apack(size_t(mc_max * kKc));
+        std::vector<float> widened;
+        if constexpr (!std::is_same_v<T, float>) widened.resize(size_t(kKc * block_panels * kNr));
+        for (int64_t i0 = 0; i0 < m; i0 += kMc) {
+          const int64_t mc = std::min(kMc, m - i0);
+          for (int64_t k0 = 0; k0 < k_; k0 += kKc) {
+            const int64_t kc = std::min(kKc, k_ - k0);
+            pack_a_f32(x + i0 * k_, k_, mc, k0, kc, apack.data());
+            for (int64_t p0 = pb; p0 < pe; p0 += block_panels) {
+              const int64_t p1 = std::min(pe, p0 + block_panels);
+              // B sub-panel of panel p for this k block, as fp32.
+              auto panel_ptr = [&](int64_t p) -> const float* {
+                if constexpr (std::is_same_v<T, float>) return w_.data() + (p * k_ + k0) * kNr;
+                else return widened.data() + (p - p0) * kc * kNr;
+              };
+              if constexpr (!std::is_same_v<T, float>) {
+                for (int64_t p = p0; p < p1; ++p) {
+                  const uint16_t* src = w_.data() + (p * k_ + k0) * kNr;
+                  float* dst = widened.data() + (p - p0) * kc * kNr;
+                  for (int64_t e = 0; e < kc * kNr; e += simd::kLanes) simd::store(dst + e, simd::load_bf16(src + e));
+                }
+              }
+              for (int64_t i = 0; i < mc; i += kMr) {
+                const int rows = int(std::min<int64_t>(kMr, mc - i));
+                const float* at = apack.data() + i * kc;
+                for (int64_t p = p0; p < p1; ++p) {
+                  const int cols = int(std::min<int64_t>(kNr, n_ - p * kNr));
+                  micro_f32_any(rows, cols, kc, at, 1, kMr, panel_ptr(p), kNr, y + (i0 + i) * ldy + p * kNr, ldy,
+                                k0 > 0);
+                }
               }
             }
           }
@@ -80,11 +239,19 @@ class PanelMatrix final : public PackedMatrix {
     if constexpr (std::is_same_v<T, float>) return f;
     else return f32_to_bf16(f);
   }
-  int64_t n_, k_, panels_;
-  std::vector<T> w_;  // [panels, k, kNr]
+  int64_t n_, k_, kp_, panels_;
+  std::vector<T> w_;  // [panels, kp, kNr] (bf16 pairs: [panels, kp/2, kNr, 2])
 };
 
 }  // namespace
+
+bool gemm_bf16_rounds_activations() {
+#if defined(LR_GEMM_DPBF16)
+  return true;
+#else
+  return false;
+#endif
+}
 
 std::unique_ptr<PackedMatrix> pack_f32(const TensorView& w) { return std::make_unique<PanelMatrix<float>>(w); }
 std::unique_ptr<PackedMatrix> pack_bf16(const TensorView& w) { return std::make_unique<PanelMatrix<uint16_t>>(w); }
