@@ -52,39 +52,32 @@ void pack_a_f32(const float* x, int64_t ldx, int64_t rows, int64_t k0, int64_t k
 }
 
 #if defined(LR_GEMM_DPBF16)
-// bf16 pairs: dst[(t * kc2 + kk) * kMr + r] = {bf16(x[.., 2kk]), bf16(x[.., 2kk+1])} (low, high),
-// kc2 = ceil(kc / 2); a missing odd element is zero.
+// bf16 pairs, row-major: dst[r * kc2 + kk] = {bf16(x[r, k0 + 2kk]), bf16(x[r, k0 + 2kk + 1])} (low,
+// high), kc2 = ceil(kc / 2); a missing odd element is zero. Rows stay contiguous (a plain
+// vectorized conversion); at kKc = 512 they are 1 KB apart, which the L1 holds without aliasing.
 void pack_a_bf16(const float* x, int64_t ldx, int64_t rows, int64_t k0, int64_t kc, uint32_t* dst) {
   const int64_t kc2 = (kc + 1) / 2;
-  for (int64_t t0 = 0; t0 < rows; t0 += kMr) {
-    const int64_t tr = std::min<int64_t>(kMr, rows - t0);
-    uint32_t* d = dst + (t0 / kMr) * kc2 * kMr;
-    for (int64_t r = 0; r < kMr; ++r) {
-      if (r >= tr) {
-        for (int64_t kk = 0; kk < kc2; ++kk) d[kk * kMr + r] = 0;
-        continue;
-      }
-      const float* s = x + (t0 + r) * ldx + k0;
-      int64_t kk = 0;
-      // 32 floats -> 16 pairs per step: vcvtne2ps2bf16 rounds to nearest even like f32_to_bf16.
-      for (; 2 * kk + 32 <= kc; kk += 16) {
-        const __m512 lo = _mm512_loadu_ps(s + 2 * kk), hi = _mm512_loadu_ps(s + 2 * kk + 16);
-        alignas(64) uint32_t t[16];
-        _mm512_store_si512(t, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
-        for (int e = 0; e < 16; ++e) d[(kk + e) * kMr + r] = t[e];
-      }
-      for (; kk < kc2; ++kk) {
-        const uint32_t a = f32_to_bf16(s[2 * kk]);
-        const uint32_t b = 2 * kk + 1 < kc ? f32_to_bf16(s[2 * kk + 1]) : 0;
-        d[kk * kMr + r] = a | (b << 16);
-      }
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* s = x + r * ldx + k0;
+    uint32_t* d = dst + r * kc2;
+    int64_t kk = 0;
+    // 32 floats -> 16 pairs per step: vcvtne2ps2bf16 rounds to nearest even like f32_to_bf16.
+    for (; 2 * kk + 32 <= kc; kk += 16) {
+      const __m512 lo = _mm512_loadu_ps(s + 2 * kk), hi = _mm512_loadu_ps(s + 2 * kk + 16);
+      _mm512_storeu_si512(d + kk, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+    }
+    for (; kk < kc2; ++kk) {
+      const uint32_t a = f32_to_bf16(s[2 * kk]);
+      const uint32_t b = 2 * kk + 1 < kc ? f32_to_bf16(s[2 * kk + 1]) : 0;
+      d[kk] = a | (b << 16);
     }
   }
 }
 
 // C[R, kNr] (+)= A[R, 2 kc2] · B[2 kc2, kNr] over bf16 pairs, fp32 accumulators.
 template <int R>
-inline void micro_bf16(int64_t kc2, const uint32_t* a, const uint16_t* b, float* c, int64_t ldc, bool load_c) {
+inline void micro_bf16(int64_t kc2, const uint32_t* a, int64_t a_rs, const uint16_t* b, float* c, int64_t ldc,
+                       bool load_c) {
   __m512 acc[R][kNv];
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
@@ -96,11 +89,11 @@ inline void micro_bf16(int64_t kc2, const uint32_t* a, const uint16_t* b, float*
     for (int v = 0; v < kNv; ++v) bv[v] = (__m512bh)_mm512_loadu_si512(b + v * 32);
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
-      const __m512bh av = (__m512bh)_mm512_set1_epi32(int(a[r]));
+      const __m512bh av = (__m512bh)_mm512_set1_epi32(int(a[r * a_rs]));
 #pragma GCC unroll 4
       for (int v = 0; v < kNv; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], av, bv[v]);
     }
-    a += kMr;
+    a += 1;
     b += 2 * kNr;
   }
 #pragma GCC unroll 16
@@ -109,8 +102,8 @@ inline void micro_bf16(int64_t kc2, const uint32_t* a, const uint16_t* b, float*
     for (int v = 0; v < kNv; ++v) _mm512_storeu_ps(c + r * ldc + v * 16, acc[r][v]);
 }
 
-void micro_bf16_any(int rows, int cols, int64_t kc2, const uint32_t* a, const uint16_t* b, float* c, int64_t ldc,
-                    bool load_c) {
+void micro_bf16_any(int rows, int cols, int64_t kc2, const uint32_t* a, int64_t a_rs, const uint16_t* b, float* c,
+                    int64_t ldc, bool load_c) {
   float stage[kMr * kNr];
   float* cc = c;
   int64_t lc = ldc;
@@ -123,7 +116,7 @@ void micro_bf16_any(int rows, int cols, int64_t kc2, const uint32_t* a, const ui
   }
   switch (rows) {
 #define LR_BF16_CASE(R) \
-  case R: micro_bf16<R>(kc2, a, b, cc, lc, load_c); break;
+  case R: micro_bf16<R>(kc2, a, a_rs, b, cc, lc, load_c); break;
     LR_BF16_CASE(1) LR_BF16_CASE(2) LR_BF16_CASE(3) LR_BF16_CASE(4) LR_BF16_CASE(5) LR_BF16_CASE(6)
     LR_BF16_CASE(7) LR_BF16_CASE(8) LR_BF16_CASE(9) LR_BF16_CASE(10) LR_BF16_CASE(11) LR_BF16_CASE(12)
 #undef LR_BF16_CASE
@@ -174,7 +167,7 @@ class PanelMatrix final : public PackedMatrix {
     pool.parallel_for(panels_, grain, [&](int64_t pb, int64_t pe, int) {
       if constexpr (kPairs) {
 #if defined(LR_GEMM_DPBF16)
-        std::vector<uint32_t> apack(size_t(mc_max * (kKc / 2)));
+        std::vector<uint32_t> apack(size_t(mc_max * (kKc / 2)));  // [mc][kc2]
         for (int64_t i0 = 0; i0 < m; i0 += kMc) {
           const int64_t mc = std::min(kMc, m - i0);
           for (int64_t k0 = 0; k0 < k_; k0 += kKc) {
@@ -184,10 +177,10 @@ class PanelMatrix final : public PackedMatrix {
               const int64_t p1 = std::min(pe, p0 + block_panels);
               for (int64_t i = 0; i < mc; i += kMr) {
                 const int rows = int(std::min<int64_t>(kMr, mc - i));
-                const uint32_t* at = apack.data() + (i / kMr) * kc2 * kMr;
+                const uint32_t* at = apack.data() + i * kc2;
                 for (int64_t p = p0; p < p1; ++p) {
                   const int cols = int(std::min<int64_t>(kNr, n_ - p * kNr));
-                  micro_bf16_any(rows, cols, kc2, at, w_.data() + (p * kp_ + k0) * kNr, y + (i0 + i) * ldy + p * kNr,
+                  micro_bf16_any(rows, cols, kc2, at, kc2, w_.data() + (p * kp_ + k0) * kNr, y + (i0 + i) * ldy + p * kNr,
                                  ldy, k0 > 0);
                 }
               }
