@@ -22,6 +22,7 @@
 #include "backend/cpu/gemm_internal.h"
 #include "backend/cpu/gemm_kernel.h"
 #include "core/error.h"
+#include "core/huge_alloc.h"
 
 namespace lastrank::cpu {
 namespace {
@@ -233,7 +234,7 @@ class PanelMatrix final : public PackedMatrix {
     else return f32_to_bf16(f);
   }
   int64_t n_, k_, kp_, panels_;
-  std::vector<T> w_;  // [panels, kp, kNr] (bf16 pairs: [panels, kp/2, kNr, 2])
+  HugeVector<T> w_;  // [panels, kp, kNr] (bf16 pairs: [panels, kp/2, kNr, 2])
 };
 
 }  // namespace
