@@ -139,10 +139,10 @@ TEST_P(GemmPrecision, AwkwardShapesMatchReference) {
 }
 
 TEST_P(GemmPrecision, KSweepCrossesBlocks) {
-  for (int64_t k : {7, 63, 64, 129, 255, 256, 257, 513, 700}) check_case(13, 37, k, GetParam(), DType::F32);
+  for (int64_t k : {7, 63, 64, 129, 255, 256, 257, 513, 700, 1025, 2100}) check_case(13, 37, k, GetParam(), DType::F32);
 }
 
-TEST_P(GemmPrecision, RowsCrossBlocks) {  // row blocks of the fp32/bf16 driver are 384 rows
+TEST_P(GemmPrecision, RowsCrossBlocks) {  // row blocks of the fp32/bf16 driver are 192 rows
   for (int64_t m : {383, 385, 781}) check_case(m, 45, 531, GetParam(), DType::BF16);
 }
 
