@@ -88,18 +88,37 @@ TEST(Quant, DetectsInjectedOutlierChannelsOnly) {
 }
 
 TEST(Quant, KernelMatchesScalarReferenceWithOutliers) {
-  for (int64_t m : {1, 5, 33})
-    for (int64_t k : {17, 64, 130}) {
-      Case c = make_case(m, 37, k, 3, uint32_t(m + k));
-      std::vector<float> y = run_int8(c, m, 2), ref(y.size());
-      gemm_int8_ref(c.x.data(), m, k, c.view, ref.data());
-      for (size_t i = 0; i < y.size(); ++i) ASSERT_LE(std::fabs(y[i] - ref[i]), kExactTol) << m << " " << k << " " << i;
-    }
+  // m: below, at and past the row tile (4 / 8 / 12) and the 96-row block; n: partial column panels;
+  // k: below 16 (no outlier scan), partial quads, and group (128) remainders.
+  for (int64_t m : {1, 5, 7, 13, 33, 97})
+    for (int64_t n : {1, 37, 65})
+      for (int64_t k : {3, 17, 64, 130, 257}) {
+        Case c = make_case(m, n, k, k >= 64 ? 3 : 0, uint32_t(m * 7 + n + k));
+        std::vector<float> y = run_int8(c, m, 2), ref(y.size());
+        gemm_int8_ref(c.x.data(), m, k, c.view, ref.data());
+        for (size_t i = 0; i < y.size(); ++i)
+          ASSERT_LE(std::fabs(y[i] - ref[i]), kExactTol) << m << " " << n << " " << k << " " << i;
+      }
+}
+
+// Rows whose groups differ wildly in magnitude (a heavy-tailed row, like the SwiGLU product into
+// down_proj): each group keeps its own scale, so small groups keep their resolution.
+TEST(Quant, GroupScalesFollowEachGroup) {
+  const int64_t k = 3 * kInt8Group;
+  std::vector<float> x(static_cast<size_t>(k));
+  for (int64_t c = 0; c < k; ++c) x[size_t(c)] = (c < kInt8Group ? 100.0f : c < 2 * kInt8Group ? 1.0f : 0.0f) * float(c % 7 - 3);
+  const QuantizedRows q = quantize_rows(x.data(), 1, k, 127, kInt8Group);
+  ASSERT_EQ(q.groups, 3);
+  EXPECT_FLOAT_EQ(q.scale[0], 300.0f / 127.0f);
+  EXPECT_FLOAT_EQ(q.scale[1], 3.0f / 127.0f);
+  EXPECT_EQ(q.scale[2], 0.0f);
+  for (int64_t c = 0; c < k; ++c) EXPECT_EQ(q.q[size_t(c)], c < 2 * kInt8Group ? int(std::nearbyint((c % 7 - 3) * 127.0 / 3.0)) : 0) << c;
 }
 
 TEST(Quant, ThreadInvariantWithOutliers) {
   Case c = make_case(90, 70, 300, 5, 3);
   EXPECT_EQ(run_int8(c, 90, 1), run_int8(c, 90, 2));
+  EXPECT_EQ(run_int8(c, 90, 1), run_int8(c, 90, 3));
 }
 
 TEST(Quant, FidelityOnLayerWidths) {

@@ -1,11 +1,14 @@
-// int8 GEMM: per-output-channel symmetric int8 weights x per-row dynamic int8 activations, exact
-// int32 accumulation, fp32 rescale (the contract is in gemm_internal.h). Activations are stored as
-// u8 = q + 128 so the u8 x s8 instructions apply (VNNI vpdpbusd, else AVX2 vpmaddubsw + vpmaddwd);
-// the +128 offset is removed with the per-column weight sums. Weight panel layout:
-// [k/4 groups][kNr8 columns][4 consecutive k]: one 32/64-byte load gives 4 k values of 8/16 columns.
-// Integer sums are order-free, so results are bit-identical for any thread count.
+// int8 GEMM: symmetric int8 weights and dynamic int8 activations, both with one scale per k-group
+// of kInt8Group input channels; exact int32 dot products per group, combined in fp32 (the contract
+// is in gemm_internal.h). Activations are stored as u8 = q + 128 so the u8 x s8 instructions apply
+// (VNNI vpdpbusd, else AVX2 vpmaddubsw + vpmaddwd); each group's accumulators start at
+// -128 * (that group's weight column sum), which removes the offset exactly. Weight panel layout:
+// [k/4 quads][kNr8 columns][4 consecutive k]: one 32/64-byte load gives 4 k values of 8/16 columns.
+// Every y element is computed by one thread in a fixed order, so results are bit-identical for any
+// thread count.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "backend/cpu/gemm_internal.h"
@@ -18,7 +21,7 @@ namespace {
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
 #define LR_INT8_VNNI512 1
 constexpr int kQMaxW = 127;
-constexpr int kMr8 = 8;
+constexpr int kMr8 = 8;  // 8 x 32: 16 accumulators; 12 x 32 (24) measured no faster
 constexpr int kLanes32 = 16;
 #elif defined(__AVX2__)
 #define LR_INT8_AVX2 1
@@ -32,144 +35,152 @@ constexpr int kLanes32 = 8;
 #endif
 constexpr int kNv8 = 2;
 constexpr int kNr8 = kNv8 * kLanes32;  // columns per int8 panel
-constexpr int64_t kMc8 = 96;
+constexpr int64_t kG = kInt8Group;     // k columns per scale group
+static_assert(kG % 4 == 0, "groups must hold whole k quads");
+constexpr int64_t kMc8 = 96;  // rows per L2 block (a multiple of kMr8)
+static_assert(kMc8 % kMr8 == 0);
 // Outlier input channels: max_i |x[i,c]| > kOutlierRatio x the median channel max (a Gaussian
 // channel sits near 1x; LLM activation outliers are 20-1000x). At most kMaxOutlierChannels
 // (largest first) go through the fp32 side path, which costs kMax/k of the int8 MACs in fp32.
 constexpr float kOutlierRatio = 6.0f;
 constexpr int64_t kMaxOutlierChannels = 32;
-constexpr int64_t kMaxK = 32768;
 constexpr int64_t kBlockBytes8 = 192 * 1024;
 
 int64_t round_up4(int64_t k) { return (k + 3) / 4 * 4; }
+int64_t groups_of(int64_t k) { return (k + kG - 1) / kG; }
 
-// Row scale and q = round_half_even(x * 127 / amax); u8 = q + 128 (padding to kp: 128 = zero).
+// Per group g: scale = max |x[g]| / 127, q = round_half_even(x * 127 / max); u8 = q + 128
+// (padding up to kp: 128 = zero).
 void quantize_row_u8(const float* x, int64_t k, int64_t kp, uint8_t* out, float* scale) {
-  float amax = 0;
-  for (int64_t c = 0; c < k; ++c) amax = std::max(amax, std::fabs(x[c]));
-  const float inv = amax > 0 ? 127.0f / amax : 0.0f;
-  *scale = amax / 127.0f;
-  int64_t c = 0;
-#if defined(__AVX2__)
-  const __m256 vinv = _mm256_set1_ps(inv);
-  const __m256i off = _mm256_set1_epi32(128);
-  for (; c + 8 <= k; c += 8) {
-    __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + c), vinv)), off);
-    alignas(32) int32_t t[8];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(t), q);
-    for (int i = 0; i < 8; ++i) out[c + i] = uint8_t(t[i]);
-  }
+  for (int64_t g0 = 0, g = 0; g0 < k; g0 += kG, ++g) {
+    const int64_t g1 = std::min(k, g0 + kG);
+    float amax = 0;
+    int64_t c = g0;
+#if defined(__AVX512F__)
+    __m512 vm = _mm512_setzero_ps();
+    for (; c + 16 <= g1; c += 16) vm = _mm512_max_ps(vm, _mm512_abs_ps(_mm512_loadu_ps(x + c)));
+    amax = _mm512_reduce_max_ps(vm);
 #endif
-  for (; c < k; ++c) out[c] = uint8_t(int(std::nearbyint(x[c] * inv)) + 128);
-  for (; c < kp; ++c) out[c] = 128;
+    for (; c < g1; ++c) amax = std::max(amax, std::fabs(x[c]));
+    const float inv = amax > 0 ? 127.0f / amax : 0.0f;
+    scale[g] = amax / 127.0f;
+    c = g0;
+#if defined(__AVX512F__)
+    const __m512 vinv = _mm512_set1_ps(inv);
+    const __m512i off = _mm512_set1_epi32(128);
+    for (; c + 16 <= g1; c += 16) {
+      const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + c), vinv)), off);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c), _mm512_cvtepi32_epi8(q));
+    }
+#endif
+    for (; c < g1; ++c) out[c] = uint8_t(int(std::nearbyint(x[c] * inv)) + 128);
+  }
+  for (int64_t c = k; c < kp; ++c) out[c] = 128;
 }
 
-// acc[r][col] = sum_g <u8 x[r, 4g..4g+3], s8 w[col, 4g..4g+3]>, then y = float(acc - 128*colsum) * (sx*sw).
-template <int R>
-void micro_int8(int64_t groups, const uint8_t* xq, int64_t kp, const int8_t* panel, const float* sx,
-                const float* sw, const int32_t* colsum, float* y, int64_t ldy, int cols) {
-  float out[kMr8][kNr8];
+#if defined(LR_INT8_VNNI512)
+using Vi = __m512i;
+using Vf = __m512;
+inline Vi vload_i(const void* p) { return _mm512_loadu_si512(p); }
+inline Vi vbroadcast4(const uint8_t* p) {
+  int32_t a4;
+  std::memcpy(&a4, p, 4);
+  return _mm512_set1_epi32(a4);
+}
+// vpdpbusd through inline asm: with the intrinsic GCC 12 copies every accumulator through a second
+// register (and spills some) each iteration; "+v" ties the accumulator to its register.
+inline Vi vdot(Vi acc, Vi a, Vi b) {
+  asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+  return acc;
+}
+inline Vf vcvt(Vi v) { return _mm512_cvtepi32_ps(v); }
+inline Vf vload_f(const float* p) { return _mm512_loadu_ps(p); }
+inline void vstore_f(float* p, Vf v) { _mm512_storeu_ps(p, v); }
+inline Vf vset1_f(float v) { return _mm512_set1_ps(v); }
+inline Vf vmul(Vf a, Vf b) { return _mm512_mul_ps(a, b); }
+inline Vf vfma(Vf a, Vf b, Vf c) { return _mm512_fmadd_ps(a, b, c); }
+#elif defined(LR_INT8_AVX2)
+using Vi = __m256i;
+using Vf = __m256;
+inline Vi vload_i(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+inline Vi vbroadcast4(const uint8_t* p) {
+  int32_t a4;
+  std::memcpy(&a4, p, 4);
+  return _mm256_set1_epi32(a4);
+}
+// vpmaddubsw pairs: |2 * 255 * 63| < 32767, no saturation with 6-bit weights.
+inline Vi vdot(Vi acc, Vi a, Vi b) {
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1)));
+}
+inline Vf vcvt(Vi v) { return _mm256_cvtepi32_ps(v); }
+inline Vf vload_f(const float* p) { return _mm256_loadu_ps(p); }
+inline void vstore_f(float* p, Vf v) { _mm256_storeu_ps(p, v); }
+inline Vf vset1_f(float v) { return _mm256_set1_ps(v); }
+inline Vf vmul(Vf a, Vf b) { return _mm256_mul_ps(a, b); }
+inline Vf vfma(Vf a, Vf b, Vf c) { return _mm256_fmadd_ps(a, b, c); }
+#endif
+
+// One kMr8 x kNr8 tile over all of k. Activations of the tile are packed [quad][kMr8][4], so
+// every row's broadcast is a load at an immediate offset. Per group g (quads q0..q1):
+//   acc[r][col] = -128 * colsum_g[col] + sum_quads <u8 x[r, quad], s8 w[col, quad]>   (= exact int dot)
+//   out[r][col] = fma(float(acc), sx[r, g] * sw[col, g], out[r][col])
+// then y[r, 0:cols] = out[r] for r < rows (rows past m are zero padding). sx rows have stride ng;
+// panel scale/bias are [ng][kNr8]. The accumulators are named variables (an array made GCC copy
+// and spill them).
+#define LR_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+static_assert(kMr8 <= 12 && kNv8 == 2, "micro_int8 names at most 12 x 2 accumulators");
+void micro_int8(int64_t quads, int64_t ng, const uint8_t* xt, const int8_t* panel, const float* sx, const float* sw,
+                const int32_t* bias, float* y, int64_t ldy, int rows, int cols) {
+  alignas(64) float out[kMr8][kNr8];
 #if defined(LR_INT8_VNNI512) || defined(LR_INT8_AVX2)
-#if defined(LR_INT8_VNNI512)
-  using Vi = __m512i;
-  auto vzero = [] { return _mm512_setzero_si512(); };
-#else
-  using Vi = __m256i;
-  auto vzero = [] { return _mm256_setzero_si256(); };
-  const __m256i ones = _mm256_set1_epi16(1);
-#endif
-  Vi acc[R][kNv8];
-  for (int r = 0; r < R; ++r)
-    for (int v = 0; v < kNv8; ++v) acc[r][v] = vzero();
-#if defined(LR_INT8_AVX2)
-  if constexpr (R == 4) {
-    // Hand-scheduled full tile: one row at a time keeps 8 accumulators + 2 B + 3 temps in
-    // registers (the generic loop below makes GCC spill).
-    __m256i c00 = vzero(), c01 = vzero(), c10 = vzero(), c11 = vzero(), c20 = vzero(), c21 = vzero(),
-            c30 = vzero(), c31 = vzero();
-    const uint8_t* x0 = xq;
-    for (int64_t g = 0; g < groups; ++g, x0 += 4, panel += kNr8 * 4) {
-      const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel));
-      const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel + 32));
-#define LR_ROW(r, a0, a1)                                                                    \
-  {                                                                                          \
-    int32_t a4;                                                                              \
-    std::memcpy(&a4, x0 + (r) * kp, 4);                                                      \
-    const __m256i a = _mm256_set1_epi32(a4);                                                 \
-    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b0), ones));         \
-    a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b1), ones));         \
+  for (int64_t g = 0; g < ng; ++g) {
+    const int64_t q0 = g * (kG / 4), q1 = std::min(quads, q0 + kG / 4);
+    const Vi z0 = vload_i(bias + g * kNr8), z1 = vload_i(bias + g * kNr8 + kLanes32);
+#define LR_DECL(r) [[maybe_unused]] Vi c##r##_0 = z0, c##r##_1 = z1;
+    LR_ROWS(LR_DECL)
+#undef LR_DECL
+    const int8_t* pq = panel + q0 * kNr8 * 4;
+    const uint8_t* xg = xt + q0 * kMr8 * 4;
+    for (int64_t q = q0; q < q1; ++q, pq += kNr8 * 4, xg += kMr8 * 4) {
+      const Vi b0 = vload_i(pq), b1 = vload_i(pq + kLanes32 * 4);
+#define LR_STEP(r)                               \
+  if constexpr (kMr8 > r) {                      \
+    const Vi a = vbroadcast4(xg + (r) * 4);      \
+    c##r##_0 = vdot(c##r##_0, a, b0);            \
+    c##r##_1 = vdot(c##r##_1, a, b1);            \
   }
-      LR_ROW(0, c00, c01) LR_ROW(1, c10, c11) LR_ROW(2, c20, c21) LR_ROW(3, c30, c31)
-#undef LR_ROW
+      LR_ROWS(LR_STEP)
+#undef LR_STEP
     }
-    acc[0][0] = c00, acc[0][1] = c01, acc[1][0] = c10, acc[1][1] = c11;
-    acc[2][0] = c20, acc[2][1] = c21, acc[3][0] = c30, acc[3][1] = c31;
-    groups = 0;
+    const Vf s0 = vload_f(sw + g * kNr8), s1 = vload_f(sw + g * kNr8 + kLanes32);
+#define LR_FOLD(r)                                                                              \
+  if constexpr (kMr8 > r) {                                                                     \
+    const Vf sr = vset1_f(sx[(r) * ng + g]);                                                    \
+    float* o = out[r];                                                                          \
+    const Vf p0 = g == 0 ? vset1_f(0.0f) : vload_f(o), p1 = g == 0 ? vset1_f(0.0f) : vload_f(o + kLanes32); \
+    vstore_f(o, vfma(vcvt(c##r##_0), vmul(sr, s0), p0));                                        \
+    vstore_f(o + kLanes32, vfma(vcvt(c##r##_1), vmul(sr, s1), p1));                             \
   }
-#endif
-  for (int64_t g = 0; g < groups; ++g) {
-    Vi b[kNv8];
-    for (int v = 0; v < kNv8; ++v) {
-      const void* src = panel + (g * kNr8 + v * kLanes32) * 4;
-#if defined(LR_INT8_VNNI512)
-      b[v] = _mm512_loadu_si512(src);
-#else
-      b[v] = _mm256_loadu_si256(static_cast<const __m256i*>(src));
-#endif
-    }
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      int32_t a4;
-      std::memcpy(&a4, xq + r * kp + g * 4, 4);
-#if defined(LR_INT8_VNNI512)
-      const Vi a = _mm512_set1_epi32(a4);
-      for (int v = 0; v < kNv8; ++v) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], a, b[v]);
-#else
-      const Vi a = _mm256_set1_epi32(a4);
-      for (int v = 0; v < kNv8; ++v)
-        acc[r][v] = _mm256_add_epi32(acc[r][v], _mm256_madd_epi16(_mm256_maddubs_epi16(a, b[v]), ones));
-#endif
-    }
+    LR_ROWS(LR_FOLD)
+#undef LR_FOLD
   }
-  for (int r = 0; r < R; ++r)
-    for (int v = 0; v < kNv8; ++v) {
-#if defined(LR_INT8_VNNI512)
-      const __m512i cs = _mm512_slli_epi32(_mm512_loadu_si512(colsum + v * kLanes32), 7);
-      const __m512 d = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][v], cs));
-      const __m512 s = _mm512_mul_ps(_mm512_set1_ps(sx[r]), _mm512_loadu_ps(sw + v * kLanes32));
-      _mm512_storeu_ps(&out[r][v * kLanes32], _mm512_mul_ps(d, s));
 #else
-      const __m256i cs = _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(colsum + v * kLanes32)), 7);
-      const __m256 d = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc[r][v], cs));
-      const __m256 s = _mm256_mul_ps(_mm256_set1_ps(sx[r]), _mm256_loadu_ps(sw + v * kLanes32));
-      _mm256_storeu_ps(&out[r][v * kLanes32], _mm256_mul_ps(d, s));
-#endif
-    }
-#else
-  for (int r = 0; r < R; ++r)
+  for (int r = 0; r < kMr8; ++r)
     for (int c = 0; c < kNr8; ++c) {
-      int32_t acc = 0;
-      for (int64_t g = 0; g < groups; ++g)
-        for (int e = 0; e < 4; ++e) acc += int32_t(xq[r * kp + g * 4 + e]) * panel[(g * kNr8 + c) * 4 + e];
-      out[r][c] = float(acc - 128 * colsum[c]) * (sx[r] * sw[c]);
+      float o = 0.0f;
+      for (int64_t g = 0; g < ng; ++g) {
+        const int64_t q0 = g * (kG / 4), q1 = std::min(quads, q0 + kG / 4);
+        int32_t acc = bias[g * kNr8 + c];
+        for (int64_t q = q0; q < q1; ++q)
+          for (int e = 0; e < 4; ++e) acc += int32_t(xt[(q * kMr8 + r) * 4 + e]) * panel[(q * kNr8 + c) * 4 + e];
+        o = std::fma(float(acc), sx[r * ng + g] * sw[g * kNr8 + c], o);
+      }
+      out[r][c] = o;
     }
 #endif
-  for (int r = 0; r < R; ++r) std::copy(out[r], out[r] + cols, y + r * ldy);
+  for (int r = 0; r < rows; ++r) std::copy(out[r], out[r] + cols, y + r * ldy);
 }
-
-void micro_int8_any(int rows, int64_t groups, const uint8_t* xq, int64_t kp, const int8_t* panel, const float* sx,
-                    const float* sw, const int32_t* colsum, float* y, int64_t ldy, int cols) {
-  switch (rows) {
-#define LR_CASE(R) \
-  case R: micro_int8<R>(groups, xq, kp, panel, sx, sw, colsum, y, ldy, cols); break;
-    LR_CASE(1) LR_CASE(2) LR_CASE(3) LR_CASE(4)
-#if defined(LR_INT8_VNNI512)
-    LR_CASE(5) LR_CASE(6) LR_CASE(7) LR_CASE(8)
-#endif
-#undef LR_CASE
-    default: break;
-  }
-}
+#undef LR_ROWS
 
 // y[0:n] += a * w[0:n], one fused multiply-add per element (same in every ISA branch).
 void add_scaled_row(float a, const float* w, float* y, int64_t n) {
@@ -182,80 +193,93 @@ void add_scaled_row(float a, const float* w, float* y, int64_t n) {
 class Int8Matrix final : public PackedMatrix {
  public:
   explicit Int8Matrix(const TensorView& w)
-      : n_(w.shape[0]), k_(w.shape[1]), kp_(round_up4(k_)), panels_((n_ + kNr8 - 1) / kNr8) {
-    // int32 accumulators hold k * 255 * 127 (+ the offset term); far beyond any real layer.
-    if (k_ > kMaxK) fail("pack_matrix int8: weight ", w.name, " has k=", k_, ", the int8 kernel supports k <= ", kMaxK);
+      : n_(w.shape[0]), k_(w.shape[1]), kp_(round_up4(k_)), ng_(groups_of(k_)), panels_((n_ + kNr8 - 1) / kNr8) {
     w_.assign(size_t(panels_ * kp_ * kNr8), 0);
-    scale_.assign(size_t(panels_ * kNr8), 0.0f);
-    colsum_.assign(size_t(panels_ * kNr8), 0);
+    scale_.assign(size_t(panels_ * ng_ * kNr8), 0.0f);
+    bias_.assign(size_t(panels_ * ng_ * kNr8), 0);
     std::vector<float> row(static_cast<size_t>(k_));
     for (int64_t j = 0; j < n_; ++j) {
       weight_row(w, j, row.data());
-      float amax = 0;
-      for (float v : row) amax = std::max(amax, std::fabs(v));
-      const float inv = amax > 0 ? float(kQMaxW) / amax : 0.0f;
-      scale_[size_t(j)] = amax / float(kQMaxW);
-      int8_t* panel = w_.data() + (j / kNr8) * kp_ * kNr8;
-      const int64_t col = j % kNr8;
-      int32_t sum = 0;
-      for (int64_t c = 0; c < k_; ++c) {
-        const int q = int(std::nearbyint(row[size_t(c)] * inv));
-        panel[((c / 4) * kNr8 + col) * 4 + c % 4] = int8_t(q);
-        sum += q;
+      const int64_t p = j / kNr8, col = j % kNr8;
+      int8_t* panel = w_.data() + p * kp_ * kNr8;
+      for (int64_t g = 0; g < ng_; ++g) {
+        const int64_t c0 = g * kG, c1 = std::min(k_, c0 + kG);
+        float amax = 0;
+        for (int64_t c = c0; c < c1; ++c) amax = std::max(amax, std::fabs(row[size_t(c)]));
+        const float inv = amax > 0 ? float(kQMaxW) / amax : 0.0f;
+        scale_[size_t((p * ng_ + g) * kNr8 + col)] = amax / float(kQMaxW);
+        int32_t sum = 0;
+        for (int64_t c = c0; c < c1; ++c) {
+          const int q = int(std::nearbyint(row[size_t(c)] * inv));
+          panel[((c / 4) * kNr8 + col) * 4 + c % 4] = int8_t(q);
+          sum += q;
+        }
+        bias_[size_t((p * ng_ + g) * kNr8 + col)] = -128 * sum;
       }
-      colsum_[size_t(j)] = sum;
     }
   }
   int64_t n() const override { return n_; }
   int64_t k() const override { return k_; }
   Precision precision() const override { return Precision::int8; }
-  size_t bytes() const override { return w_.size() + scale_.size() * 4 + colsum_.size() * 4; }
+  size_t bytes() const override { return w_.size() + scale_.size() * 4 + bias_.size() * 4; }
 
   void apply(const float* x, int64_t m, float* y, int64_t ldy, ThreadPool& pool) const override {
     LR_CHECK(ldy >= n_, "gemm int8: ldy ", ldy, " < n ", n_);
     if (m <= 0) return;
     // Outlier input channels of this call are taken out of the int8 product (they would set
-    // every row's scale) and added back exactly in fp32 against the dequantized weights.
+    // their group's scale in every row) and added back exactly in fp32 against the dequantized
+    // weights.
     const std::vector<int64_t> outliers = select_outlier_channels(x, m, k_, &pool);
-    std::vector<uint8_t> xq(size_t(m * kp_));
-    std::vector<float> sx(static_cast<size_t>(m));
-    pool.parallel_for(m, 16, [&](int64_t b, int64_t e, int) {
+    // Activation tiles: [tiles][kp/4 quads][kMr8 rows][4]; rows past m are zeros (u8 128, scale 0).
+    const int64_t tiles = (m + kMr8 - 1) / kMr8, tile_bytes = kp_ * kMr8;
+    std::vector<uint8_t> xq(size_t(tiles * tile_bytes));
+    std::vector<float> sx(size_t(tiles * kMr8 * ng_), 0.0f);
+    pool.parallel_for(tiles * kMr8, 16, [&](int64_t b, int64_t e, int) {
       std::vector<float> row(outliers.empty() ? 0 : size_t(k_));
+      std::vector<uint8_t> qrow(static_cast<size_t>(kp_), uint8_t(128));
       for (int64_t i = b; i < e; ++i) {
-        const float* xi = x + i * k_;
-        if (!outliers.empty()) {
-          std::copy(xi, xi + k_, row.begin());
-          for (int64_t c : outliers) row[size_t(c)] = 0.0f;
-          xi = row.data();
+        if (i < m) {
+          const float* xi = x + i * k_;
+          if (!outliers.empty()) {
+            std::copy(xi, xi + k_, row.begin());
+            for (int64_t c : outliers) row[size_t(c)] = 0.0f;
+            xi = row.data();
+          }
+          quantize_row_u8(xi, k_, kp_, qrow.data(), sx.data() + i * ng_);
+        } else {
+          std::fill(qrow.begin(), qrow.end(), uint8_t(128));
         }
-        quantize_row_u8(xi, k_, kp_, xq.data() + i * kp_, &sx[size_t(i)]);
+        uint8_t* dst = xq.data() + (i / kMr8) * tile_bytes + (i % kMr8) * 4;
+        for (int64_t q = 0; q < kp_ / 4; ++q) std::memcpy(dst + q * kMr8 * 4, qrow.data() + q * 4, 4);
       }
     });
     const int64_t block_panels = std::max<int64_t>(1, kBlockBytes8 / (kp_ * kNr8));
     const int64_t grain = std::min<int64_t>(block_panels, (panels_ + pool.size() - 1) / pool.size());
     pool.parallel_for(panels_, grain, [&](int64_t pb, int64_t pe, int) {
-      for (int64_t i0 = 0; i0 < m; i0 += kMc8) {
-        const int64_t i1 = std::min(m, i0 + kMc8);
+      for (int64_t t0 = 0; t0 < tiles; t0 += kMc8 / kMr8) {
+        const int64_t t1 = std::min(tiles, t0 + kMc8 / kMr8);
         for (int64_t p0 = pb; p0 < pe; p0 += block_panels) {
           const int64_t p1 = std::min(pe, p0 + block_panels);
-          for (int64_t i = i0; i < i1; i += kMr8) {
-            const int rows = int(std::min<int64_t>(kMr8, i1 - i));
+          for (int64_t t = t0; t < t1; ++t) {
+            const int rows = int(std::min<int64_t>(kMr8, m - t * kMr8));
             for (int64_t p = p0; p < p1; ++p) {
               const int cols = int(std::min<int64_t>(kNr8, n_ - p * kNr8));
-              micro_int8_any(rows, kp_ / 4, xq.data() + i * kp_, kp_, w_.data() + p * kp_ * kNr8, sx.data() + i,
-                             scale_.data() + p * kNr8, colsum_.data() + p * kNr8, y + i * ldy + p * kNr8, ldy, cols);
+              micro_int8(kp_ / 4, ng_, xq.data() + t * tile_bytes, w_.data() + p * kp_ * kNr8,
+                         sx.data() + t * kMr8 * ng_, scale_.data() + p * ng_ * kNr8, bias_.data() + p * ng_ * kNr8,
+                         y + t * kMr8 * ldy + p * kNr8, ldy, rows, cols);
             }
           }
         }
       }
     });
     if (outliers.empty()) return;
-    // wcol[o][j] = q[j, c_o] * scale[j]; y[i, :] += x[i, c_o] * wcol[o] in ascending c_o.
+    // wcol[o][j] = q[j, c_o] * scale[j, group(c_o)]; y[i, :] += x[i, c_o] * wcol[o] in ascending c_o.
     std::vector<float> wcol(outliers.size() * size_t(n_));
     for (size_t o = 0; o < outliers.size(); ++o) {
       const int64_t c = outliers[o];
       for (int64_t j = 0; j < n_; ++j)
-        wcol[o * size_t(n_) + size_t(j)] = float(weight_q(j, c)) * scale_[size_t(j)];
+        wcol[o * size_t(n_) + size_t(j)] =
+            float(weight_q(j, c)) * scale_[size_t(((j / kNr8) * ng_ + c / kG) * kNr8 + j % kNr8)];
     }
     pool.parallel_for(m, 16, [&](int64_t b, int64_t e, int) {
       for (int64_t i = b; i < e; ++i)
@@ -269,10 +293,10 @@ class Int8Matrix final : public PackedMatrix {
   }
 
  private:
-  int64_t n_, k_, kp_, panels_;
-  std::vector<int8_t> w_;        // [panels, kp/4, kNr8, 4]
-  std::vector<float> scale_;                          // [panels * kNr8] per output channel
-  std::vector<int32_t> colsum_;                       // [panels * kNr8] sum_c q[j, c]
+  int64_t n_, k_, kp_, ng_, panels_;
+  std::vector<int8_t> w_;       // [panels, kp/4, kNr8, 4]
+  std::vector<float> scale_;    // [panels, ng, kNr8] per output channel and k group
+  std::vector<int32_t> bias_;   // [panels, ng, kNr8] -128 * sum_{c in group} q[j, c]
 };
 
 }  // namespace
@@ -282,19 +306,24 @@ int int8_weight_qmax() { return kQMaxW; }
 std::unique_ptr<PackedMatrix> pack_int8(const TensorView& w) { return std::make_unique<Int8Matrix>(w); }
 
 // Independent scalar statement of the same quantization (see gemm_internal.h).
-QuantizedRows quantize_rows(const float* x, int64_t rows, int64_t cols, int qmax) {
+QuantizedRows quantize_rows(const float* x, int64_t rows, int64_t cols, int qmax, int64_t group) {
+  if (group <= 0) group = cols;
   QuantizedRows q;
   q.rows = rows;
   q.cols = cols;
+  q.group = group;
+  q.groups = (cols + group - 1) / group;
   q.q.resize(size_t(rows * cols));
-  q.scale.resize(size_t(rows));
-  for (int64_t i = 0; i < rows; ++i) {
-    float amax = 0;
-    for (int64_t c = 0; c < cols; ++c) amax = std::max(amax, std::fabs(x[i * cols + c]));
-    const float inv = amax > 0 ? float(qmax) / amax : 0.0f;
-    q.scale[size_t(i)] = amax / float(qmax);
-    for (int64_t c = 0; c < cols; ++c) q.q[size_t(i * cols + c)] = int8_t(std::nearbyint(x[i * cols + c] * inv));
-  }
+  q.scale.resize(size_t(rows * q.groups));
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t g = 0; g < q.groups; ++g) {
+      const int64_t c0 = g * group, c1 = std::min(cols, c0 + group);
+      float amax = 0;
+      for (int64_t c = c0; c < c1; ++c) amax = std::max(amax, std::fabs(x[i * cols + c]));
+      const float inv = amax > 0 ? float(qmax) / amax : 0.0f;
+      q.scale[size_t(i * q.groups + g)] = amax / float(qmax);
+      for (int64_t c = c0; c < c1; ++c) q.q[size_t(i * cols + c)] = int8_t(std::nearbyint(x[i * cols + c] * inv));
+    }
   return q;
 }
 
@@ -334,15 +363,20 @@ void gemm_int8_ref(const float* x, int64_t m, int64_t k, const TensorView& w, fl
   std::vector<float> xz(x, x + m * k);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t c : outliers) xz[size_t(i * k + c)] = 0.0f;
-  const QuantizedRows qx = quantize_rows(xz.data(), m, k, 127);
-  const QuantizedRows qw = quantize_rows(wf.data(), n, k, kQMaxW);
+  const QuantizedRows qx = quantize_rows(xz.data(), m, k, 127, kInt8Group);
+  const QuantizedRows qw = quantize_rows(wf.data(), n, k, kQMaxW, kInt8Group);
+  const int64_t ng = qx.groups;
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
-      int64_t dot = 0;
-      for (int64_t c = 0; c < k; ++c) dot += int64_t(qx.q[size_t(i * k + c)]) * qw.q[size_t(j * k + c)];
-      float acc = float(dot) * (qx.scale[size_t(i)] * qw.scale[size_t(j)]);
+      float acc = 0.0f;
+      for (int64_t g = 0; g < ng; ++g) {
+        int64_t dot = 0;
+        for (int64_t c = g * kInt8Group; c < std::min(k, (g + 1) * kInt8Group); ++c)
+          dot += int64_t(qx.q[size_t(i * k + c)]) * qw.q[size_t(j * k + c)];
+        acc = std::fma(float(dot), qx.scale[size_t(i * ng + g)] * qw.scale[size_t(j * ng + g)], acc);
+      }
       for (int64_t c : outliers)
-        acc = std::fma(x[i * k + c], float(qw.q[size_t(j * k + c)]) * qw.scale[size_t(j)], acc);
+        acc = std::fma(x[i * k + c], float(qw.q[size_t(j * k + c)]) * qw.scale[size_t(j * ng + c / kInt8Group)], acc);
       y[i * n + j] = acc;
     }
 }

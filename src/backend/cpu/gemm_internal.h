@@ -16,25 +16,31 @@ std::unique_ptr<PackedMatrix> pack_int8(const TensorView& w);  // gemm_int8.cpp
 // Row j of a [n, k] F32/BF16/F16 weight, widened to fp32 (exact).
 void weight_row(const TensorView& w, int64_t j, float* out);
 
-// int8 quantization (see gemm_int8.cpp):
-//  weights: per output channel j, scale_w[j] = max_c |W[j,c]| / kWeightQMax, q = round(W / scale_w).
-//    kWeightQMax is 127 where VNNI (vpdpbusd, 4-way u8 x s8 into int32) exists; with AVX2's
-//    vpmaddubsw the u8 x s8 pair sum saturates at int16, so weights use 63 levels
-//    (2 * 255 * 63 < 32767), keeping the integer dot product exact.
-//  activations: per row i, scale_x[i] = max_c |x[i,c]| / 127, q = round(x / scale_x) in [-127, 127].
-//  y[i,j] = scale_x[i] * scale_w[j] * sum_c qx[i,c] * qw[j,c]   (int32 sum, exact)
+// int8 quantization (see gemm_int8.cpp). k is split into groups of kInt8Group input channels
+// (the last one may be shorter); every scale below is per group g:
+//  weights: per output channel j, scale_w[j,g] = max_{c in g} |W[j,c]| / kWeightQMax,
+//    q = round(W / scale_w). kWeightQMax is 127 where VNNI (vpdpbusd, 4-way u8 x s8 into int32)
+//    exists; with AVX2's vpmaddubsw the u8 x s8 pair sum saturates at int16, so weights use 63
+//    levels (2 * 255 * 63 < 32767), keeping the integer dot product exact.
+//  activations: per row i, scale_x[i,g] = max_{c in g} |x[i,c]| / 127, q = round(x / scale_x).
+//  acc = 0; for g ascending: acc = fma(float(sum_{c in g} qx[i,c] * qw[j,c]), scale_x[i,g] * scale_w[j,g], acc)
+//    (the group sums are exact integers, |sum| <= 128 * 127 * 127 < 2^24, so float() is exact too)
 //  outlier channels O = select_outlier_channels(x) (per call, over all m rows) are zeroed before
-//  the activation quantization and added back in fp32: y[i,j] += x[i,c] * qw[j,c] * scale_w[j]
-//  (fma, c ascending). So a few huge input channels no longer wipe out every row's resolution.
+//  the activation quantization and added back in fp32: acc = fma(x[i,c], qw[j,c] * scale_w[j,g(c)], acc)
+//  (c ascending); y[i,j] = acc. So a few huge input channels no longer wipe out every row's resolution,
+//  and a heavy-tailed row (the SwiGLU product feeding down_proj) only coarsens the groups that hold
+//  its large values.
+constexpr int64_t kInt8Group = 128;
 int int8_weight_qmax();
 struct QuantizedRows {
-  int64_t rows = 0, cols = 0;
+  int64_t rows = 0, cols = 0, group = 0, groups = 0;
   std::vector<int8_t> q;      // [rows, cols]
-  std::vector<float> scale;   // [rows]
+  std::vector<float> scale;   // [rows, groups]
 };
 // Outlier input channels of x [m, k], ascending (pool: optional, for the column-max scan).
 std::vector<int64_t> select_outlier_channels(const float* x, int64_t m, int64_t k, ThreadPool* pool = nullptr);
-QuantizedRows quantize_rows(const float* x, int64_t rows, int64_t cols, int qmax);
+// Symmetric quantization with one scale per (row, group of `group` columns); group <= 0: whole rows.
+QuantizedRows quantize_rows(const float* x, int64_t rows, int64_t cols, int qmax, int64_t group = 0);
 // Scalar reference of the int8 GEMM for the same quantization (exact integer dot products).
 void gemm_int8_ref(const float* x, int64_t m, int64_t k, const TensorView& w, float* y);
 
