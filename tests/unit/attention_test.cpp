@@ -1,9 +1,11 @@
-// Tiled flash attention vs attention_ref: awkward lengths (tile edges at 32/64), GQA ratios
-// 1/2/3, head dims that are and are not multiples of the SIMD panel, sliding windows, peaked
-// softmax (large scores), and bitwise thread-count invariance.
+// Tiled flash attention vs attention_ref: awkward lengths (query items of 48 rows, key tiles of
+// 256 keys), GQA ratios 1/2/3, head dims that are and are not multiples of the register tile,
+// sliding windows, peaked softmax (large scores), query chunks, and bitwise thread-count
+// invariance.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iterator>
 #include <random>
 #include <vector>
 
@@ -60,6 +62,12 @@ TEST(Attention, AwkwardLengthsAndGroups) {
     for (int64_t group : {1, 2, 3}) check({len, 2 * group, 2, 64, 0});
 }
 
+TEST(Attention, SeveralKeyTiles) {  // key tiles of 256: lengths around 1 and 2 tiles, GQA 2
+  for (int64_t len : {255, 256, 257, 513}) check({len, 4, 2, 64, 0});
+  check({600, 6, 2, 32, 300});  // window spanning tile edges
+  check({600, 6, 2, 32, 257});
+}
+
 TEST(Attention, HeadDims) {
   for (int64_t d : {8, 40, 128, 136}) check({70, 4, 2, d, 0});
 }
@@ -80,6 +88,35 @@ TEST(Attention, ThreadCountInvariantBitwise) {
   std::vector<float> a = run_fast(s, in, 1), b = run_fast(s, in, 2), c = run_fast(s, in, 3);
   ASSERT_EQ(a, b);
   ASSERT_EQ(a, c);
+}
+
+// Running the queries in chunks (q_begin > 0, as the model does for long inputs) gives the same
+// bits as one call: key tiles are aligned to absolute positions, not to the chunk.
+TEST(Attention, QueryChunksBitwiseEqualWholeRun) {
+  for (int64_t window : {0, 5, 70})
+    for (int64_t group : {1, 2, 3}) {
+      const AttentionShape s{257, 2 * group, 2, 40, window};
+      Inputs in = make_inputs(s, 2.0f, uint32_t(11 + window + group));
+      const std::vector<float> whole = run_fast(s, in, 2);
+      const int64_t row = s.n_q * s.d;
+      std::vector<float> chunked(whole.size(), NAN);
+      ThreadPool pool(2);
+      const int64_t bounds[] = {0, 1, 8, 71, 200, 256, 257};  // chunks of 1, 7, 63, 129, 56, 1 rows
+      for (size_t i = 0; i + 1 < std::size(bounds); ++i) {
+        AttentionShape c = s;
+        c.q_begin = bounds[i];
+        c.len = bounds[i + 1];  // keys beyond the chunk's last query are never needed
+        attention(c, in.q.data() + c.q_begin * row, in.k.data(), in.v.data(), chunked.data() + c.q_begin * row, pool);
+      }
+      ASSERT_EQ(whole, chunked) << "window=" << window << " group=" << group;
+      // The reference takes the same chunking.
+      std::vector<float> ref(whole.size()), ref_tail(size_t((s.len - 100) * row));
+      attention_ref(s, in.q.data(), in.k.data(), in.v.data(), ref.data());
+      AttentionShape tail = s;
+      tail.q_begin = 100;
+      attention_ref(tail, in.q.data() + 100 * row, in.k.data(), in.v.data(), ref_tail.data());
+      ASSERT_TRUE(std::equal(ref_tail.begin(), ref_tail.end(), ref.begin() + 100 * row));
+    }
 }
 
 TEST(Attention, ExpNegMatchesStdExp) {

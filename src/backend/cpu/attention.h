@@ -16,13 +16,18 @@ struct AttentionShape {
   int64_t n_kv = 0;   // key/value heads (divides n_q)
   int64_t d = 0;      // head dim
   int64_t window = 0; // 0 = full causal
+  // First query position (attention() only): q and out hold rows for positions [q_begin, len)
+  // while k and v hold all len positions, so a long sequence can be run in query chunks.
+  int64_t q_begin = 0;
 };
 
 // Scalar reference: materializes one score row at a time, double-free plain fp32 softmax.
 void attention_ref(const AttentionShape& s, const float* q, const float* k, const float* v, float* out);
 
 // Fast path: tiled, online softmax, K/V shared across the query heads of a group; never
-// materializes L x L scores.
+// materializes L x L scores. Extra memory: 2 L d floats (one kv head's K/V) + O(tile) per thread.
+// out[r] for query position q_begin + r depends only on that position's q row and keys/values
+// 0..position, bit for bit (any q_begin, any thread count).
 void attention(const AttentionShape& s, const float* q, const float* k, const float* v, float* out, ThreadPool& pool);
 
 }  // namespace lastrank::cpu

@@ -8,15 +8,16 @@
 namespace lastrank::cpu {
 
 void attention_ref(const AttentionShape& s, const float* q, const float* k, const float* v, float* out) {
-  LR_CHECK(s.n_kv > 0 && s.n_q % s.n_kv == 0, "attention_ref: n_q=", s.n_q, " n_kv=", s.n_kv);
+  LR_CHECK(s.n_kv > 0 && s.n_q % s.n_kv == 0 && s.q_begin >= 0 && s.q_begin <= s.len, "attention_ref: n_q=", s.n_q,
+           " n_kv=", s.n_kv, " q_begin=", s.q_begin);
   const int64_t group = s.n_q / s.n_kv, d = s.d;
   const float scale = 1.0f / std::sqrt(float(d));
   std::vector<double> p(size_t(s.len));
-  for (int64_t i = 0; i < s.len; ++i) {
+  for (int64_t i = s.q_begin; i < s.len; ++i) {
     const int64_t j0 = s.window > 0 ? std::max<int64_t>(0, i - s.window + 1) : 0;
     for (int64_t h = 0; h < s.n_q; ++h) {
       const int64_t kvh = h / group;
-      const float* qi = q + (i * s.n_q + h) * d;
+      const float* qi = q + ((i - s.q_begin) * s.n_q + h) * d;
       double mx = -INFINITY;
       for (int64_t j = j0; j <= i; ++j) {
         const float* kj = k + (j * s.n_kv + kvh) * d;
@@ -27,7 +28,7 @@ void attention_ref(const AttentionShape& s, const float* q, const float* k, cons
       }
       double sum = 0;
       for (int64_t j = j0; j <= i; ++j) sum += (p[size_t(j)] = std::exp(p[size_t(j)] - mx));
-      float* o = out + (i * s.n_q + h) * d;
+      float* o = out + ((i - s.q_begin) * s.n_q + h) * d;
       for (int64_t c = 0; c < d; ++c) {
         double acc = 0;
         for (int64_t j = j0; j <= i; ++j) acc += p[size_t(j)] * v[(j * s.n_kv + kvh) * d + c];
