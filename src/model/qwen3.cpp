@@ -56,9 +56,9 @@ struct Qwen3Model::Impl {
   // Activations (fp32, rows contiguous), reused across calls.
   std::vector<float> x;     // [L, hidden] residual stream
   std::vector<float> h;     // [L, hidden] normed input / o_proj and down_proj outputs
-  std::vector<float> q;     // [L, n_q*hd]
+  std::vector<float> q;     // [min(L, EngineOptions::attn_row_chunk), n_q*hd]
   std::vector<float> k, v;  // [L, n_kv*hd]
-  std::vector<float> att;   // [L, n_q*hd]
+  std::vector<float> att;   // [min(L, EngineOptions::attn_row_chunk), n_q*hd]
   std::vector<float> g, u;  // [min(L, kMlpRowChunk), inter]
   std::vector<float> xr, hr;  // [R, hidden] last-layer rows
   std::vector<float> proj_mid;  // [rows, proj_hidden]
@@ -118,6 +118,7 @@ Qwen3Model::Qwen3Model(ModelConfig cfg, ModelWeights weights, const EngineOption
   LR_CHECK(cfg_.head_dim % 2 == 0 && cfg_.num_key_value_heads > 0 &&
                cfg_.num_attention_heads % cfg_.num_key_value_heads == 0,
            "bad head configuration");
+  LR_CHECK(opt_.attn_row_chunk > 0, "attn_row_chunk must be positive: ", opt_.attn_row_chunk);
   pool_ = std::make_unique<ThreadPool>(opt_.threads);
   impl_ = std::make_unique<Impl>();
   Impl& m = *impl_;
@@ -173,10 +174,13 @@ void Qwen3Model::forward(const std::vector<int32_t>& ids, const std::vector<int6
 
   float* x = grow(m.x, L * hidden);
   float* h = grow(m.h, L * hidden);
-  float* q = grow(m.q, L * qdim);
+  // q / att hold one query chunk; the last layer needs R rows (the readout rows) of each.
+  const int64_t chunk = opt_.attn_row_chunk;
+  const int64_t q_rows = std::max(std::min(L, chunk), R);
+  float* q = grow(m.q, q_rows * qdim);
   float* k = grow(m.k, L * kvdim);
   float* v = grow(m.v, L * kvdim);
-  float* att = grow(m.att, L * qdim);
+  float* att = grow(m.att, q_rows * qdim);
   m.ensure_rope(L, hd);
   const float* cos = m.rope_cos.data();
   const float* sin = m.rope_sin.data();
@@ -197,11 +201,19 @@ void Qwen3Model::forward(const std::vector<int32_t>& ids, const std::vector<int6
     cpu::rms_norm(k, L * n_kv, hd, ly.k_norm.data(), eps, k, pool);
     cpu::apply_rope(k, L, n_kv, hd, cos, sin, nullptr, pool);
     if (!last) {
-      m.linear(ly.q, h, L, q);
-      cpu::rms_norm(q, L * n_q, hd, ly.q_norm.data(), eps, q, pool);
-      cpu::apply_rope(q, L, n_q, hd, cos, sin, nullptr, pool);
-      m.attention(shape, q, k, v, att);
-      m.linear(ly.o, att, L, h);
+      // Queries in chunks of attn_row_chunk rows (keys/values: all rows up to the chunk's end).
+      // o_proj of a chunk overwrites h's rows of that chunk, which no later chunk reads.
+      for (int64_t r0 = 0; r0 < L; r0 += chunk) {
+        const int64_t rows = std::min(chunk, L - r0);
+        cpu::AttentionShape cs = shape;
+        cs.q_begin = r0;
+        cs.len = r0 + rows;
+        m.linear(ly.q, h + r0 * hidden, rows, q);
+        cpu::rms_norm(q, rows * n_q, hd, ly.q_norm.data(), eps, q, pool);
+        cpu::apply_rope(q, rows, n_q, hd, cos + r0 * (hd / 2), sin + r0 * (hd / 2), nullptr, pool);
+        m.attention(cs, q, k, v, att);
+        m.linear(ly.o, att, rows, h + r0 * hidden);
+      }
       emit("attn_out", layer, h, L, hidden);
       cpu::add_inplace(x, h, L * hidden, pool);
       cpu::rms_norm(x, L, hidden, ly.post_norm.data(), eps, h, pool);

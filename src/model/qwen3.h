@@ -16,6 +16,10 @@ struct EngineOptions {
   cpu::Precision precision = cpu::Precision::bf16;
   int threads = 0;               // 0 = all cores
   bool reference_kernels = false;  // scalar gemm_ref / attention_ref everywhere (slow oracle)
+  // Query rows per q_proj / attention / o_proj pass: bounds the q and att activations (16 KB per
+  // row at Qwen3-0.6B: 32 MB per chunk instead of 128 MB at 8K, 2 GB at 128K). Each chunk gathers
+  // the K/V rows it sees once more (~1 % of the attention time at 8K).
+  int64_t attn_row_chunk = 2048;
 };
 
 class Qwen3Model {

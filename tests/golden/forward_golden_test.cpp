@@ -48,8 +48,14 @@ std::vector<Variant> variants() {
   fast16.precision = cpu::Precision::bf16;
   EngineOptions fast8 = fast32;
   fast8.precision = cpu::Precision::int8;
-  return {{"fp32-reference", ref, kFp32Tol}, {"fp32-fast", fast32, kFp32Tol}, {"bf16-fast", fast16, kBf16Tol},
-          {"int8-fast", fast8, kInt8Tol}};
+  // Queries in chunks of 7 rows (long-input path: q/att per chunk, keys/values all rows).
+  EngineOptions chunked = fast32;
+  chunked.attn_row_chunk = 7;
+  EngineOptions chunked_ref = ref;
+  chunked_ref.attn_row_chunk = 7;
+  return {{"fp32-reference", ref, kFp32Tol},        {"fp32-fast", fast32, kFp32Tol},
+          {"bf16-fast", fast16, kBf16Tol},          {"int8-fast", fast8, kInt8Tol},
+          {"fp32-fast-chunk7", chunked, kFp32Tol}, {"fp32-reference-chunk7", chunked_ref, kFp32Tol}};
 }
 
 class ForwardGolden : public ::testing::TestWithParam<std::string> {};
