@@ -24,13 +24,16 @@ void weight_row(const TensorView& w, int64_t j, float* out);
 //    levels (2 * 255 * 63 < 32767), keeping the integer dot product exact.
 //  activations: per row i, scale_x[i,g] = max_{c in g} |x[i,c]| / 127, q = round(x / scale_x).
 //  acc = 0; for g ascending: acc = fma(float(sum_{c in g} qx[i,c] * qw[j,c]), scale_x[i,g] * scale_w[j,g], acc)
-//    (the group sums are exact integers, |sum| <= 128 * 127 * 127 < 2^24, so float() is exact too)
+//    (the group sums are exact integers, |sum| <= kInt8Group * 127 * 127 < 2^24, so float() is exact too)
 //  outlier channels O = select_outlier_channels(x) (per call, over all m rows) are zeroed before
 //  the activation quantization and added back in fp32: acc = fma(x[i,c], qw[j,c] * scale_w[j,g(c)], acc)
 //  (c ascending); y[i,j] = acc. So a few huge input channels no longer wipe out every row's resolution,
 //  and a heavy-tailed row (the SwiGLU product feeding down_proj) only coarsens the groups that hold
 //  its large values.
-constexpr int64_t kInt8Group = 128;
+// 32: per-GEMM relative error vs fp32 inside the full-size outlier model (q/k/v/gate/up, o, down):
+// 0.66 / 0.86 / 1.17 % at 128 -> 0.56 / 0.73 / 0.89 % at 32, score max |diff| 0.019 -> 0.013-0.014
+// (4 lists); the extra per-group rescale costs ~20 % of int8 GEMM speed (docs/perf.md).
+constexpr int64_t kInt8Group = 32;
 int int8_weight_qmax();
 struct QuantizedRows {
   int64_t rows = 0, cols = 0, group = 0, groups = 0;
