@@ -46,7 +46,14 @@ constexpr float kOutlierRatio = 6.0f;
 constexpr int64_t kMaxOutlierChannels = 32;
 constexpr int64_t kBlockBytes8 = 192 * 1024;
 
+constexpr size_t kScratchBytes = size_t(32) << 20;  // activation tiles kept between calls
+
 int64_t round_up4(int64_t k) { return (k + 3) / 4 * 4; }
+template <class T>
+T* grow(std::vector<T>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
 int64_t groups_of(int64_t k) { return (k + kG - 1) / kG; }
 
 // Per group g: scale = max |x[g]| / 127, q = round_half_even(x * 127 / max); u8 = q + 128
@@ -232,8 +239,16 @@ class Int8Matrix final : public PackedMatrix {
     const std::vector<int64_t> outliers = select_outlier_channels(x, m, k_, &pool);
     // Activation tiles: [tiles][kp/4 quads][kMr8 rows][4]; rows past m are zeros (u8 128, scale 0).
     const int64_t tiles = (m + kMr8 - 1) / kMr8, tile_bytes = kp_ * kMr8;
-    std::vector<uint8_t> xq(size_t(tiles * tile_bytes));
-    std::vector<float> sx(size_t(tiles * kMr8 * ng_), 0.0f);
+    // Every byte and scale is written below, so the buffers need no initialization. Up to
+    // kScratchBytes they are reused across calls (per calling thread): fresh pages cost a page
+    // fault each and were most of the non-GEMM time at m = 8192.
+    const size_t xq_bytes = size_t(tiles * tile_bytes), sx_count = size_t(tiles * kMr8 * ng_);
+    thread_local std::vector<uint8_t> xq_keep;
+    thread_local std::vector<float> sx_keep;
+    std::unique_ptr<uint8_t[]> xq_own;
+    std::unique_ptr<float[]> sx_own;
+    uint8_t* const xq = xq_bytes <= kScratchBytes ? grow(xq_keep, xq_bytes) : (xq_own.reset(new uint8_t[xq_bytes]), xq_own.get());
+    float* const sx = xq_bytes <= kScratchBytes ? grow(sx_keep, sx_count) : (sx_own.reset(new float[sx_count]), sx_own.get());
     pool.parallel_for(tiles * kMr8, 16, [&](int64_t b, int64_t e, int) {
       std::vector<float> row(outliers.empty() ? 0 : size_t(k_));
       std::vector<uint8_t> qrow(static_cast<size_t>(kp_), uint8_t(128));
@@ -245,11 +260,12 @@ class Int8Matrix final : public PackedMatrix {
             for (int64_t c : outliers) row[size_t(c)] = 0.0f;
             xi = row.data();
           }
-          quantize_row_u8(xi, k_, kp_, qrow.data(), sx.data() + i * ng_);
+          quantize_row_u8(xi, k_, kp_, qrow.data(), sx + i * ng_);
         } else {
           std::fill(qrow.begin(), qrow.end(), uint8_t(128));
+          std::fill(sx + i * ng_, sx + (i + 1) * ng_, 0.0f);
         }
-        uint8_t* dst = xq.data() + (i / kMr8) * tile_bytes + (i % kMr8) * 4;
+        uint8_t* dst = xq + (i / kMr8) * tile_bytes + (i % kMr8) * 4;
         for (int64_t q = 0; q < kp_ / 4; ++q) std::memcpy(dst + q * kMr8 * 4, qrow.data() + q * 4, 4);
       }
     });
@@ -264,8 +280,8 @@ class Int8Matrix final : public PackedMatrix {
             const int rows = int(std::min<int64_t>(kMr8, m - t * kMr8));
             for (int64_t p = p0; p < p1; ++p) {
               const int cols = int(std::min<int64_t>(kNr8, n_ - p * kNr8));
-              micro_int8(kp_ / 4, ng_, xq.data() + t * tile_bytes, w_.data() + p * kp_ * kNr8,
-                         sx.data() + t * kMr8 * ng_, scale_.data() + p * ng_ * kNr8, bias_.data() + p * ng_ * kNr8,
+              micro_int8(kp_ / 4, ng_, xq + t * tile_bytes, w_.data() + p * kp_ * kNr8,
+                         sx + t * kMr8 * ng_, scale_.data() + p * ng_ * kNr8, bias_.data() + p * ng_ * kNr8,
                          y + t * kMr8 * ldy + p * kNr8, ldy, rows, cols);
             }
           }
