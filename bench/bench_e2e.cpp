@@ -47,12 +47,6 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-cpu::Precision parse_precision(const std::string& s) {
-  if (s == "fp32") return cpu::Precision::fp32;
-  if (s == "bf16") return cpu::Precision::bf16;
-  if (s == "int8") return cpu::Precision::int8;
-  fail("--precision must be fp32, bf16 or int8, not \"", s, "\"");
-}
 
 struct Args {
   std::string model_dir, request_path, precision = "bf16";
@@ -154,7 +148,7 @@ int main(int argc, char** argv) {
   CLI::App app{"bench_e2e: lastrank end-to-end timing (forward over random ids, or a full rerank)"};
   Args a;
   app.add_option("--model,-m", a.model_dir, "Model directory (config.json, model.safetensors[, tokenizer])")->required();
-  app.add_option("--precision,-p", a.precision, "fp32 | bf16 | int8")->check(CLI::IsMember({"fp32", "bf16", "int8"}));
+  app.add_option("--precision,-p", a.precision, "fp32 | bf16 | fast-bf16 | int8")->check(CLI::IsMember({"fp32", "bf16", "fast-bf16", "int8"}));
   app.add_option("--tokens,-n", a.tokens, "Sequence lengths (forward mode); one process per length for clean peak RSS")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   app.add_option("--threads,-t", a.threads, "Compute threads (0 = all cores)")->check(CLI::Range(0, 1024));
@@ -170,7 +164,7 @@ int main(int argc, char** argv) {
   }
   try {
     EngineOptions eo;
-    eo.precision = parse_precision(a.precision);
+    eo.precision = cpu::parse_precision(a.precision);
     eo.threads = a.threads;
     eo.reference_kernels = a.reference;
     return a.request_path.empty() ? bench_forward(a, eo) : bench_rerank(a, eo);

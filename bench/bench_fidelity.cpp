@@ -29,6 +29,8 @@ constexpr double kMinSpearmanInt8 = 0.99;
 constexpr double kMaxDiffInt8 = 0.02;
 constexpr double kMinSpearmanBf16 = 0.99;
 constexpr double kMaxDiffBf16 = 2e-3;
+// fast-bf16 (bf16 activations on vdpbf16ps) is, like int8, an opt-in lossy speed mode: it is held
+// to int8's bounds (measured on 4-8 lists: max diff ~1.2e-3 plain, up to 7.3e-3 with outliers).
 
 // Small word pools, one per language/script; documents mix a main language with a few foreign words.
 struct Lang {
@@ -128,12 +130,7 @@ double spearman(const std::vector<float>& a, const std::vector<float>& b) {
   return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : (saa == sbb ? 1.0 : 0.0);
 }
 
-cpu::Precision parse_precision(const std::string& s) {
-  if (s == "fp32") return cpu::Precision::fp32;
-  if (s == "bf16") return cpu::Precision::bf16;
-  if (s == "int8") return cpu::Precision::int8;
-  fail("precision must be fp32, bf16 or int8, not \"", s, "\"");
-}
+cpu::Precision parse_precision(const std::string& s) { return cpu::parse_precision(s); }
 
 struct Args {
   std::string model_dir;
@@ -220,8 +217,8 @@ int run(const Args& a) {
 
   for (const auto& p : a.precisions) {
     if (p == "fp32") continue;
-    const double min_rho = p == "int8" ? kMinSpearmanInt8 : kMinSpearmanBf16;
-    const double max_diff_bound = p == "int8" ? kMaxDiffInt8 : kMaxDiffBf16;
+    const double min_rho = p == "bf16" ? kMinSpearmanBf16 : kMinSpearmanInt8;
+    const double max_diff_bound = p == "bf16" ? kMaxDiffBf16 : kMaxDiffInt8;
     std::fprintf(stderr, "%s:\n", p.c_str());
     auto rr = load(p, a.threads);
     const auto got = run_lists(*rr, lists, lists.size(), nullptr);

@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
       w.data = wb.data();
       w.name = s.name;
       for (const std::string& pn : precs) {
-        const Precision p = pn == "fp32" ? Precision::fp32 : pn == "bf16" ? Precision::bf16 : Precision::int8;
+        const Precision p = parse_precision(pn);
         const double tp0 = now();
         auto packed = pack_matrix(w, p);
         std::printf("{\"kernel\":\"pack\",\"shape\":\"%s\",\"prec\":\"%s\",\"ms\":%.1f,\"bytes\":%zu}\n", s.name, pn.c_str(),

@@ -28,12 +28,6 @@ std::string read_all(std::istream& in) {
   return ss.str();
 }
 
-cpu::Precision parse_precision(const std::string& s) {
-  if (s == "fp32") return cpu::Precision::fp32;
-  if (s == "bf16") return cpu::Precision::bf16;
-  if (s == "int8") return cpu::Precision::int8;
-  fail("--precision must be fp32, bf16 or int8, not \"", s, "\"");
-}
 
 // Writes every traced intermediate of the first forward pass as raw little-endian f32 files
 // <dir>/<name>.<layer>.f32 plus <dir>/index.json with shapes (tools/compare_layers.py reads it).
@@ -130,7 +124,10 @@ int main(int argc, char** argv) {
   auto* rerank = app.add_subcommand("rerank", "Rerank a Jina /v1/rerank request JSON (stdin or --input); prints the response JSON");
   rerank->add_option("--model,-m", model_dir, "Model directory (config.json, model.safetensors, tokenizer.json)")->required();
   rerank->add_option("--input,-i", input, "Request JSON file (default: stdin)");
-  rerank->add_option("--precision", precision, "fp32 | bf16 | int8")->check(CLI::IsMember({"fp32", "bf16", "int8"}));
+  rerank->add_option("--precision", precision,
+                     "fp32 (exact) | bf16 (default: bf16 weights, fp32 activations) | fast-bf16 (bf16 activations too, "
+                     "on AVX512_BF16) | int8")
+      ->check(CLI::IsMember({"fp32", "bf16", "fast-bf16", "int8"}));
   rerank->add_option("--threads,-t", threads, "Compute threads (0 = all cores)")->check(CLI::Range(0, 1024));
   rerank->add_option("--max-query-tokens", ro.max_query_tokens, "Query truncation limit")->check(CLI::Range(1, 1 << 20));
   rerank->add_option("--max-doc-tokens", ro.max_doc_tokens, "Document truncation limit")->check(CLI::Range(1, 1 << 20));
@@ -152,7 +149,7 @@ int main(int argc, char** argv) {
   try {
     if (*rerank) {
       EngineOptions eo;
-      eo.precision = parse_precision(precision);
+      eo.precision = cpu::parse_precision(precision);
       eo.threads = threads;
       return cmd_rerank(model_dir, input, eo, ro, dump_dir);
     }

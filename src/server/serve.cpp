@@ -17,12 +17,6 @@
 namespace lastrank::server {
 namespace {
 
-cpu::Precision parse_precision(const std::string& s) {
-  if (s == "fp32") return cpu::Precision::fp32;
-  if (s == "int8") return cpu::Precision::int8;
-  return cpu::Precision::bf16;
-}
-
 }  // namespace
 
 int serve_main(int argc, char** argv) {
@@ -39,7 +33,7 @@ int serve_main(int argc, char** argv) {
   app.add_option("--port-file", port_file, "Write the bound port to this file once listening");
   app.add_option("--api-key", so.api_key, "Require \"Authorization: Bearer KEY\" on every route but /health")
       ->envname("LASTRANK_API_KEY");
-  app.add_option("--precision", precision, "fp32 | bf16 | int8")->check(CLI::IsMember({"fp32", "bf16", "int8"}))->capture_default_str();
+  app.add_option("--precision", precision, "fp32 | bf16 | fast-bf16 | int8 (docs/perf.md)")->check(CLI::IsMember({"fp32", "bf16", "fast-bf16", "int8"}))->capture_default_str();
   app.add_option("--threads,-t", threads, "Compute threads (0 = all cores)")->check(CLI::Range(0, 1024));
   app.add_option("--max-body-bytes", so.max_body_bytes, "Larger request bodies get 413")->check(CLI::Range(size_t(1024), size_t(1) << 30))->capture_default_str();
   app.add_option("--max-documents", so.limits.max_documents, "More documents per request get 422")->check(CLI::Range(size_t(1), size_t(1) << 20))->capture_default_str();
@@ -69,7 +63,7 @@ int serve_main(int argc, char** argv) {
 
   try {
     EngineOptions eo;
-    eo.precision = parse_precision(precision);
+    eo.precision = cpu::parse_precision(precision);
     eo.threads = threads;
     if (model_name.empty()) model_name = std::filesystem::path(model_dir).lexically_normal().filename().string();
     if (model_name.empty()) model_name = "jina-reranker-v3";

@@ -24,7 +24,9 @@ using golden::Diff;
 // within 1-2 ulp); a few layers of tiny random models amplify that to ~1e-6. Goldens carry 7
 // significant digits (5e-8).
 constexpr double kFp32Tol = 2e-5;
-// bf16 path: activations are rounded to bf16 (8-bit mantissa, 2^-9 relative) inside the GEMMs.
+// bf16: the tiny checkpoints are mostly f32, so the weights are rounded to bf16 (2^-9 relative);
+// fast-bf16 rounds the GEMM activations too. Both well under this bound, which still catches any
+// wrong layout or scale (those are O(1)).
 constexpr double kBf16Tol = 4e-2;
 // int8: per-output-channel int8 weights x per-row dynamic int8 activations (~2^-8 relative
 // each). Measured worst: 2.6e-2 on the plain tiny models, 7.7e-2 on tiny-outlier (x40 norm
@@ -46,6 +48,8 @@ std::vector<Variant> variants() {
   fast32.reference_kernels = false;
   EngineOptions fast16 = fast32;
   fast16.precision = cpu::Precision::bf16;
+  EngineOptions fast16dot = fast32;
+  fast16dot.precision = cpu::Precision::bf16_dot;
   EngineOptions fast8 = fast32;
   fast8.precision = cpu::Precision::int8;
   // Queries in chunks of 7 rows (long-input path: q/att per chunk, keys/values all rows).
@@ -55,6 +59,7 @@ std::vector<Variant> variants() {
   chunked_ref.attn_row_chunk = 7;
   return {{"fp32-reference", ref, kFp32Tol},        {"fp32-fast", fast32, kFp32Tol},
           {"bf16-fast", fast16, kBf16Tol},          {"int8-fast", fast8, kInt8Tol},
+          {"fast-bf16", fast16dot, kBf16Tol},
           {"fp32-fast-chunk7", chunked, kFp32Tol}, {"fp32-reference-chunk7", chunked_ref, kFp32Tol}};
 }
 

@@ -2,6 +2,7 @@
 // invariance, ldy > n, and the input checks of pack_matrix.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -114,12 +115,13 @@ void check_case(int64_t m, int64_t n, int64_t k, Precision prec, DType dt) {
         ASSERT_LE(std::fabs(got - r), kInt8VsRefTol * (std::fabs(r) + 1e-3)) << what << " at " << i << "," << j;
       }
   } else {
-    Weights wr = prec == Precision::bf16 ? rounded_bf16(w) : Weights{};
-    const TensorView& wv = prec == Precision::bf16 ? wr.view : w.view;
+    const bool bf16w = prec == Precision::bf16 || prec == Precision::bf16_dot;
+    Weights wr = bf16w ? rounded_bf16(w) : Weights{};
+    const TensorView& wv = bf16w ? wr.view : w.view;
     // Where the bf16 kernel multiplies bf16 pairs (vdpbf16ps), x is rounded to bf16 as well;
     // the products are then exact and only the fp32 summation differs from the reference.
     std::vector<float> xr = x;
-    if (prec == Precision::bf16 && gemm_bf16_rounds_activations())
+    if (prec == Precision::bf16_dot && gemm_bf16_dot_rounds_activations())
       for (float& v : xr) v = round_to_bf16(v);
     gemm_ref(xr.data(), m, k, wv, ref.data());
     expect_close(xr, wv, m, y, ldy, ref, kF32Tol, what);
@@ -166,9 +168,12 @@ TEST_P(GemmPrecision, ThreadCountInvariantBitwise) {
   for (int64_t j = 0; j < n; ++j) ASSERT_EQ(yr[size_t(j)], y1[size_t(100 * n + j)]);
 }
 
-INSTANTIATE_TEST_SUITE_P(All, GemmPrecision, ::testing::Values(Precision::fp32, Precision::bf16, Precision::int8),
+INSTANTIATE_TEST_SUITE_P(All, GemmPrecision,
+                         ::testing::Values(Precision::fp32, Precision::bf16, Precision::int8, Precision::bf16_dot),
                          [](const auto& info) {
-                           return std::string(info.param == Precision::fp32 ? "fp32" : info.param == Precision::bf16 ? "bf16" : "int8");
+                           std::string name = precision_name(info.param);
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
                          });
 
 TEST(Gemm, PackRejectsBadWeights) {
@@ -182,6 +187,38 @@ TEST(Gemm, PackRejectsBadWeights) {
   bad = w.view;
   bad.data = nullptr;
   EXPECT_THROW(pack_matrix(bad, Precision::int8), Error);
+}
+
+// fast-bf16 (bf16 activations, vdpbf16ps): channels far larger than the rest are compensated
+// (their rounding residual added back in fp32), so the result is the product with those channels
+// exact and all others rounded. Without the compensation the 300x channels' rounding error alone
+// (~2^-9 of the dominant terms) is ~100x this test's tolerance.
+TEST(Gemm, Bf16OutlierChannelsAreExact) {
+  if (!gemm_bf16_dot_rounds_activations()) GTEST_SKIP() << "fast-bf16 keeps activations exact on this CPU";
+  for (int64_t m : {1, 7, 65}) {
+    const int64_t n = 77, k = 1030;
+    const std::vector<int64_t> hot = {3, 500, 1029};
+    Weights w = make_weights(n, k, DType::BF16, uint32_t(m));
+    std::vector<float> x = make_x(m, k, uint32_t(m + 1));
+    for (int64_t i = 0; i < m; ++i)
+      for (size_t h = 0; h < hot.size(); ++h) x[size_t(i * k + hot[h])] *= 300.0f + 50.0f * float(h);
+    auto packed = pack_matrix(w.view, Precision::bf16_dot);
+    std::vector<float> y = run_packed(*packed, x, m, n, 2);
+    std::vector<float> xr = x;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t c = 0; c < k; ++c)
+        if (std::find(hot.begin(), hot.end(), c) == hot.end()) xr[size_t(i * k + c)] = round_to_bf16(x[size_t(i * k + c)]);
+    std::vector<float> ref(size_t(m * n));
+    gemm_ref(xr.data(), m, k, w.view, ref.data());
+    expect_close(xr, w.view, m, y, n, ref, kF32Tol, "bf16 outliers m=" + std::to_string(m));
+  }
+}
+
+TEST(Gemm, PrecisionNames) {
+  for (Precision p : {Precision::fp32, Precision::bf16, Precision::bf16_dot, Precision::int8})
+    EXPECT_EQ(parse_precision(precision_name(p)), p);
+  EXPECT_THROW(parse_precision("fp16"), Error);
+  EXPECT_THROW(parse_precision(""), Error);
 }
 
 TEST(Gemm, Bf16HalvesWeightMemory) {

@@ -17,6 +17,7 @@
 // Each y element is one fixed chain over k in order (k blocks in sequence), no reduction crosses
 // threads: results are bit-identical for any thread count and run to run.
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "backend/cpu/gemm_internal.h"
@@ -129,21 +130,57 @@ void micro_bf16_any(int rows, int cols, int64_t kc2, const uint32_t* a, int64_t 
   if (cols < kNr)
     for (int r = 0; r < rows; ++r) std::copy(stage + r * kNr, stage + r * kNr + cols, c + r * ldc);
 }
+
+// Outlier input channels for the bf16 product: channels whose max |x| over the call's rows
+// exceeds kBf16OutlierRatio x the median channel max (LLM residual streams carry a few channels
+// 20-1000x larger than the rest). Rounding x to bf16 costs every element up to 2^-9 of its
+// magnitude, so in a dot product those few channels' rounding errors outweigh all the others;
+// for them the rounding residual x - bf16(x) is added back in fp32 (y += r_c * W[:, c]), which
+// makes their products exact. Measured on the full-size checkpoint with 3 injected 40x channels:
+// max |score diff| vs fp32 6.2e-3 without, see docs/perf.md with. At most kMaxBf16Outliers (the
+// largest) are compensated: <= 64/k of the work, in fp32.
+constexpr float kBf16OutlierRatio = 6.0f;
+constexpr int64_t kMaxBf16Outliers = 64;
+
+std::vector<int64_t> bf16_outlier_channels(const float* x, int64_t m, int64_t k, ThreadPool& pool) {
+  if (m <= 0 || k < 16) return {};
+  // Column maxima per worker, then merged: max is exact and order-free (thread-count invariant).
+  std::vector<std::vector<float>> part(size_t(pool.size()), std::vector<float>(size_t(k), 0.0f));
+  pool.parallel_for(m, 64, [&](int64_t b, int64_t e, int worker) {
+    float* cm = part[size_t(worker)].data();
+    for (int64_t i = b; i < e; ++i) {
+      const float* xi = x + i * k;
+      int64_t c = 0;
+      for (; c + 16 <= k; c += 16)
+        _mm512_storeu_ps(cm + c, _mm512_max_ps(_mm512_loadu_ps(cm + c), _mm512_abs_ps(_mm512_loadu_ps(xi + c))));
+      for (; c < k; ++c) cm[c] = std::max(cm[c], std::fabs(xi[c]));
+    }
+  });
+  std::vector<float> chmax = part[0];
+  for (size_t w = 1; w < part.size(); ++w)
+    for (int64_t c = 0; c < k; ++c) chmax[size_t(c)] = std::max(chmax[size_t(c)], part[w][size_t(c)]);
+  std::vector<float> sorted = chmax;
+  std::nth_element(sorted.begin(), sorted.begin() + k / 2, sorted.end());
+  const float threshold = kBf16OutlierRatio * sorted[size_t(k / 2)];
+  std::vector<int64_t> out;
+  for (int64_t c = 0; c < k; ++c)
+    if (chmax[size_t(c)] > threshold) out.push_back(c);
+  if (int64_t(out.size()) > kMaxBf16Outliers) {  // keep the largest, ties by index
+    std::stable_sort(out.begin(), out.end(), [&](int64_t a, int64_t b) { return chmax[size_t(a)] > chmax[size_t(b)]; });
+    out.resize(size_t(kMaxBf16Outliers));
+    std::sort(out.begin(), out.end());
+  }
+  return out;
+}
 #endif
 
 template <typename T>
 class PanelMatrix final : public PackedMatrix {
  public:
-  // Pair-interleaved bf16 panels for the vdpbf16ps kernel, plain [k][kNr] panels otherwise.
-  static constexpr bool kPairs =
-#if defined(LR_GEMM_DPBF16)
-      !std::is_same_v<T, float>;
-#else
-      false;
-#endif
-
-  explicit PanelMatrix(const TensorView& w)
-      : n_(w.shape[0]), k_(w.shape[1]), kp_(kPairs ? (k_ + 1) / 2 * 2 : k_), panels_((n_ + kNr - 1) / kNr) {
+  // pairs: bf16 weights stored as k-pair-interleaved panels for the vdpbf16ps kernel (x rounded to
+  // bf16); otherwise plain [k][kNr] panels (bf16 widened to fp32 per block, x exact).
+  PanelMatrix(const TensorView& w, Precision precision, bool pairs)
+      : precision_(precision), pairs_(pairs), n_(w.shape[0]), k_(w.shape[1]), kp_(pairs ? (k_ + 1) / 2 * 2 : k_), panels_((n_ + kNr - 1) / kNr) {
     w_.assign(size_t(panels_ * kp_ * kNr), T{});
     std::vector<float> row(static_cast<size_t>(k_));
     for (int64_t j = 0; j < n_; ++j) {
@@ -151,14 +188,14 @@ class PanelMatrix final : public PackedMatrix {
       T* dst = w_.data() + (j / kNr) * kp_ * kNr;
       const int64_t col = j % kNr;
       for (int64_t c = 0; c < k_; ++c) {
-        const size_t at = kPairs ? size_t(((c / 2) * kNr + col) * 2 + c % 2) : size_t(c * kNr + col);
+        const size_t at = pairs_ ? size_t(((c / 2) * kNr + col) * 2 + c % 2) : size_t(c * kNr + col);
         dst[at] = convert(row[size_t(c)]);
       }
     }
   }
   int64_t n() const override { return n_; }
   int64_t k() const override { return k_; }
-  Precision precision() const override { return std::is_same_v<T, float> ? Precision::fp32 : Precision::bf16; }
+  Precision precision() const override { return precision_; }
   size_t bytes() const override { return w_.size() * sizeof(T); }
 
   void apply(const float* x, int64_t m, float* y, int64_t ldy, ThreadPool& pool) const override {
@@ -168,9 +205,13 @@ class PanelMatrix final : public PackedMatrix {
     // Split panels between threads in multiples of block_panels where possible.
     const int64_t grain = std::min<int64_t>(block_panels, (panels_ + pool.size() - 1) / pool.size());
     const int64_t mc_max = std::min(kMc, (m + kMr - 1) / kMr * kMr);
-    pool.parallel_for(panels_, grain, [&](int64_t pb, int64_t pe, int) {
-      if constexpr (kPairs) {
 #if defined(LR_GEMM_DPBF16)
+    const std::vector<int64_t> outliers = pairs_ ? bf16_outlier_channels(x, m, k_, pool) : std::vector<int64_t>{};
+#endif
+    pool.parallel_for(panels_, grain, [&](int64_t pb, int64_t pe, int) {
+      if (pairs_) {
+#if defined(LR_GEMM_DPBF16)
+        if constexpr (!std::is_same_v<T, float>) {
         std::vector<uint32_t> apack(size_t(mc_max * (kKc / 2)));  // [mc][kc2]
         for (int64_t i0 = 0; i0 < m; i0 += kMc) {
           const int64_t mc = std::min(kMc, m - i0);
@@ -190,6 +231,7 @@ class PanelMatrix final : public PackedMatrix {
               }
             }
           }
+        }
         }
 #endif
       } else {
@@ -229,6 +271,37 @@ class PanelMatrix final : public PackedMatrix {
         }
       }
     });
+#if defined(LR_GEMM_DPBF16)
+    if (outliers.empty()) return;
+    // y[i, :] += (x[i, c] - bf16(x[i, c])) * W[:, c] for each outlier channel c, ascending.
+    std::vector<float> wcol(outliers.size() * size_t(n_));
+    for (size_t o = 0; o < outliers.size(); ++o)
+      for (int64_t j = 0; j < n_; ++j) wcol[o * size_t(n_) + size_t(j)] = weight(j, outliers[o]);
+    pool.parallel_for(m, 16, [&](int64_t b, int64_t e, int) {
+      for (int64_t i = b; i < e; ++i) {
+        float* yi = y + i * ldy;
+        for (size_t o = 0; o < outliers.size(); ++o) {
+          const float xc = x[i * k_ + outliers[o]];
+          const float r = xc - round_to_bf16(xc);
+          if (r == 0.0f) continue;
+          const float* wc = wcol.data() + o * size_t(n_);
+          const __m512 vr = _mm512_set1_ps(r);
+          int64_t j = 0;
+          for (; j + 16 <= n_; j += 16)
+            _mm512_storeu_ps(yi + j, _mm512_fmadd_ps(vr, _mm512_loadu_ps(wc + j), _mm512_loadu_ps(yi + j)));
+          for (; j < n_; ++j) yi[j] = std::fma(r, wc[j], yi[j]);
+        }
+      }
+    });
+#endif
+  }
+
+  // W[j, c] as stored (bf16 rounding included), widened to fp32.
+  float weight(int64_t j, int64_t c) const {
+    const T* panel = w_.data() + (j / kNr) * kp_ * kNr;
+    const T v = pairs_ ? panel[((c / 2) * kNr + j % kNr) * 2 + c % 2] : panel[c * kNr + j % kNr];
+    if constexpr (std::is_same_v<T, float>) return v;
+    else return bf16_to_f32(v);
   }
 
  private:
@@ -236,13 +309,15 @@ class PanelMatrix final : public PackedMatrix {
     if constexpr (std::is_same_v<T, float>) return f;
     else return f32_to_bf16(f);
   }
+  Precision precision_;
+  bool pairs_;
   int64_t n_, k_, kp_, panels_;
   HugeVector<T> w_;  // [panels, kp, kNr] (bf16 pairs: [panels, kp/2, kNr, 2])
 };
 
 }  // namespace
 
-bool gemm_bf16_rounds_activations() {
+bool gemm_bf16_dot_rounds_activations() {
 #if defined(LR_GEMM_DPBF16)
   return true;
 #else
@@ -250,7 +325,12 @@ bool gemm_bf16_rounds_activations() {
 #endif
 }
 
-std::unique_ptr<PackedMatrix> pack_f32(const TensorView& w) { return std::make_unique<PanelMatrix<float>>(w); }
-std::unique_ptr<PackedMatrix> pack_bf16(const TensorView& w) { return std::make_unique<PanelMatrix<uint16_t>>(w); }
+std::unique_ptr<PackedMatrix> pack_f32(const TensorView& w) {
+  return std::make_unique<PanelMatrix<float>>(w, Precision::fp32, false);
+}
+std::unique_ptr<PackedMatrix> pack_bf16(const TensorView& w, bool dot) {
+  return std::make_unique<PanelMatrix<uint16_t>>(w, dot ? Precision::bf16_dot : Precision::bf16,
+                                                 dot && gemm_bf16_dot_rounds_activations());
+}
 
 }  // namespace lastrank::cpu

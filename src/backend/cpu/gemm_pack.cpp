@@ -24,6 +24,22 @@ void weight_row(const TensorView& w, int64_t j, float* out) {
   }
 }
 
+const char* precision_name(Precision p) {
+  switch (p) {
+    case Precision::fp32: return "fp32";
+    case Precision::bf16: return "bf16";
+    case Precision::bf16_dot: return "fast-bf16";
+    case Precision::int8: return "int8";
+  }
+  return "unknown";
+}
+
+Precision parse_precision(const std::string& name) {
+  for (Precision p : {Precision::fp32, Precision::bf16, Precision::bf16_dot, Precision::int8})
+    if (name == precision_name(p)) return p;
+  fail("precision must be fp32, bf16, fast-bf16 or int8, not \"", name, "\"");
+}
+
 std::unique_ptr<PackedMatrix> pack_matrix(const TensorView& w, Precision p) {
   if (w.rank != 2 || w.shape[0] <= 0 || w.shape[1] <= 0)
     fail("pack_matrix: weight ", w.name, " must be a non-empty 2-D [n, k] matrix, found shape ", w.shape_str());
@@ -32,7 +48,8 @@ std::unique_ptr<PackedMatrix> pack_matrix(const TensorView& w, Precision p) {
   if (w.data == nullptr) fail("pack_matrix: weight ", w.name, " has no data");
   switch (p) {
     case Precision::fp32: return pack_f32(w);
-    case Precision::bf16: return pack_bf16(w);
+    case Precision::bf16: return pack_bf16(w, false);
+    case Precision::bf16_dot: return pack_bf16(w, true);
     case Precision::int8: return pack_int8(w);
   }
   fail("pack_matrix: unknown precision");
