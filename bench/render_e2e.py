@@ -32,7 +32,7 @@ def main():
     commands = [l.rstrip("\n") for l in open(a.commands) if l.strip()]
     lengths = sorted({r["tokens"] for r in rows if r.get("mode", "forward") == "forward"})
     order = {"lastrank": 0, "hf-transformers": 1, "llama.cpp": 2}
-    prec_order = {"fp32": 0, "bf16": 1, "int8": 2}
+    prec_order = {"fp32": 0, "bf16": 1, "fast-bf16": 2, "int8": 3}
     keys = sorted({cell_key(r) for r in rows if r.get("mode", "forward") == "forward"},
                   key=lambda k: (order.get(k[0], 9), prec_order.get(k[1], 9), k[1]))
     by = {(cell_key(r), r["tokens"]): r for r in rows if r.get("mode", "forward") == "forward"}
@@ -80,14 +80,16 @@ def main():
         cells = [fmt_cell(by[(k, n)]) if (k, n) in by else "–" for n in lengths]
         w(f"| {label.get(k[0], k[0])} | {k[1]} | " + " | ".join(cells) + " |")
     w("")
-    ref = ("hf-transformers", "fp32")
-    if any(k == ref for k in keys):
-        w("Speed relative to HF transformers fp32 (the fastest peer on CPU, shared/docs/peers-cpu.md):")
+    for ref, what in ((("hf-transformers", "fp32"), "HF transformers fp32 (issue #4: bf16 >= 1.3x, int8 >= 3x)"),
+                      (("llama.cpp", "bf16"), "llama.cpp BF16 (issue #4: bf16 >= 3x)")):
+        if not any(k == ref for k in keys):
+            continue
+        w(f"Speed relative to {what}:")
         w("")
         w("| engine | precision | " + " | ".join(str(n) for n in lengths) + " |")
         w("|---|---|" + "---:|" * len(lengths))
         for k in keys:
-            if k == ref:
+            if k == ref or k[0] != "lastrank":
                 continue
             cells = [f"{by[(k, n)]['tok_per_s'] / by[(ref, n)]['tok_per_s']:.2f}×"
                      if (k, n) in by and (ref, n) in by else "–" for n in lengths]
