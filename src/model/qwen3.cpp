@@ -6,6 +6,7 @@
 #include "model/qwen3.h"
 
 #include <algorithm>
+#include <exception>
 
 #include "backend/cpu/attention.h"
 #include "backend/cpu/ops.h"
@@ -126,21 +127,33 @@ Qwen3Model::Qwen3Model(ModelConfig cfg, ModelWeights weights, const EngineOption
   m.pool = pool_.get();
   const cpu::Precision p = opt_.precision;
   m.layers.resize(weights_.layers.size());
-  for (size_t i = 0; i < weights_.layers.size(); ++i) {
-    const LayerWeights& w = weights_.layers[i];
-    Impl::Layer& l = m.layers[i];
-    m.pack(l.q, w.q_proj, p);
-    m.pack(l.k, w.k_proj, p);
-    m.pack(l.v, w.v_proj, p);
-    m.pack(l.o, w.o_proj, p);
-    m.pack(l.gate, w.gate_proj, p);
-    m.pack(l.up, w.up_proj, p);
-    m.pack(l.down, w.down_proj, p);
-    l.input_norm = to_f32(w.input_layernorm);
-    l.post_norm = to_f32(w.post_attention_layernorm);
-    l.q_norm = to_f32(w.q_norm);
-    l.k_norm = to_f32(w.k_norm);
-  }
+  // Layers are packed in parallel (load time: the repacking and the first touch of the packed
+  // pages split over the pool). A packing error (e.g. a shape the int8 kernel rejects) is carried
+  // out of the worker and rethrown here: the first one by layer order, so the message is stable.
+  std::vector<std::exception_ptr> errors(weights_.layers.size());
+  pool_->parallel_for(int64_t(weights_.layers.size()), 1, [&](int64_t b, int64_t e, int) {
+    for (int64_t i = b; i < e; ++i) {
+      try {
+        const LayerWeights& w = weights_.layers[size_t(i)];
+        Impl::Layer& l = m.layers[size_t(i)];
+        m.pack(l.q, w.q_proj, p);
+        m.pack(l.k, w.k_proj, p);
+        m.pack(l.v, w.v_proj, p);
+        m.pack(l.o, w.o_proj, p);
+        m.pack(l.gate, w.gate_proj, p);
+        m.pack(l.up, w.up_proj, p);
+        m.pack(l.down, w.down_proj, p);
+        l.input_norm = to_f32(w.input_layernorm);
+        l.post_norm = to_f32(w.post_attention_layernorm);
+        l.q_norm = to_f32(w.q_norm);
+        l.k_norm = to_f32(w.k_norm);
+      } catch (...) {
+        errors[size_t(i)] = std::current_exception();
+      }
+    }
+  });
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
   m.final_norm = to_f32(weights_.norm);
   // The projector is tiny and its output feeds cosines: always fp32 (the HF fp32 reference).
   m.pack(m.proj0, weights_.projector0, cpu::Precision::fp32);
