@@ -142,36 +142,6 @@ void micro_bf16_any(int rows, int cols, int64_t kc2, const uint32_t* a, int64_t 
 constexpr float kBf16OutlierRatio = 6.0f;
 constexpr int64_t kMaxBf16Outliers = 64;
 
-std::vector<int64_t> bf16_outlier_channels(const float* x, int64_t m, int64_t k, ThreadPool& pool) {
-  if (m <= 0 || k < 16) return {};
-  // Column maxima per worker, then merged: max is exact and order-free (thread-count invariant).
-  std::vector<std::vector<float>> part(size_t(pool.size()), std::vector<float>(size_t(k), 0.0f));
-  pool.parallel_for(m, 64, [&](int64_t b, int64_t e, int worker) {
-    float* cm = part[size_t(worker)].data();
-    for (int64_t i = b; i < e; ++i) {
-      const float* xi = x + i * k;
-      int64_t c = 0;
-      for (; c + 16 <= k; c += 16)
-        _mm512_storeu_ps(cm + c, _mm512_max_ps(_mm512_loadu_ps(cm + c), _mm512_abs_ps(_mm512_loadu_ps(xi + c))));
-      for (; c < k; ++c) cm[c] = std::max(cm[c], std::fabs(xi[c]));
-    }
-  });
-  std::vector<float> chmax = part[0];
-  for (size_t w = 1; w < part.size(); ++w)
-    for (int64_t c = 0; c < k; ++c) chmax[size_t(c)] = std::max(chmax[size_t(c)], part[w][size_t(c)]);
-  std::vector<float> sorted = chmax;
-  std::nth_element(sorted.begin(), sorted.begin() + k / 2, sorted.end());
-  const float threshold = kBf16OutlierRatio * sorted[size_t(k / 2)];
-  std::vector<int64_t> out;
-  for (int64_t c = 0; c < k; ++c)
-    if (chmax[size_t(c)] > threshold) out.push_back(c);
-  if (int64_t(out.size()) > kMaxBf16Outliers) {  // keep the largest, ties by index
-    std::stable_sort(out.begin(), out.end(), [&](int64_t a, int64_t b) { return chmax[size_t(a)] > chmax[size_t(b)]; });
-    out.resize(size_t(kMaxBf16Outliers));
-    std::sort(out.begin(), out.end());
-  }
-  return out;
-}
 #endif
 
 template <typename T>
@@ -206,7 +176,7 @@ class PanelMatrix final : public PackedMatrix {
     const int64_t grain = std::min<int64_t>(block_panels, (panels_ + pool.size() - 1) / pool.size());
     const int64_t mc_max = std::min(kMc, (m + kMr - 1) / kMr * kMr);
 #if defined(LR_GEMM_DPBF16)
-    const std::vector<int64_t> outliers = pairs_ ? bf16_outlier_channels(x, m, k_, pool) : std::vector<int64_t>{};
+    const std::vector<int64_t> outliers = pairs_ ? select_large_channels(x, m, k_, kBf16OutlierRatio, kMaxBf16Outliers, &pool) : std::vector<int64_t>{};
 #endif
     pool.parallel_for(panels_, grain, [&](int64_t pb, int64_t pe, int) {
       if (pairs_) {
@@ -284,12 +254,7 @@ class PanelMatrix final : public PackedMatrix {
           const float xc = x[i * k_ + outliers[o]];
           const float r = xc - round_to_bf16(xc);
           if (r == 0.0f) continue;
-          const float* wc = wcol.data() + o * size_t(n_);
-          const __m512 vr = _mm512_set1_ps(r);
-          int64_t j = 0;
-          for (; j + 16 <= n_; j += 16)
-            _mm512_storeu_ps(yi + j, _mm512_fmadd_ps(vr, _mm512_loadu_ps(wc + j), _mm512_loadu_ps(yi + j)));
-          for (; j < n_; ++j) yi[j] = std::fma(r, wc[j], yi[j]);
+          add_scaled_row(r, wcol.data() + o * size_t(n_), yi, n_);
         }
       }
     });

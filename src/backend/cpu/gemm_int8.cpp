@@ -189,14 +189,6 @@ void micro_int8(int64_t quads, int64_t ng, const uint8_t* xt, const int8_t* pane
 }
 #undef LR_ROWS
 
-// y[0:n] += a * w[0:n], one fused multiply-add per element (same in every ISA branch).
-void add_scaled_row(float a, const float* w, float* y, int64_t n) {
-  int64_t j = 0;
-  const simd::Vf va = simd::set1(a);
-  for (; j + simd::kLanes <= n; j += simd::kLanes) simd::store(y + j, simd::fma(va, simd::load(w + j), simd::load(y + j)));
-  for (; j < n; ++j) y[j] = std::fma(a, w[j], y[j]);
-}
-
 class Int8Matrix final : public PackedMatrix {
  public:
   explicit Int8Matrix(const TensorView& w)
@@ -344,31 +336,7 @@ QuantizedRows quantize_rows(const float* x, int64_t rows, int64_t cols, int qmax
 }
 
 std::vector<int64_t> select_outlier_channels(const float* x, int64_t m, int64_t k, ThreadPool* pool) {
-  if (m <= 0 || k < 16) return {};
-  // Column maxima; max is exact and order-free, so the per-worker split cannot change the result.
-  std::vector<std::vector<float>> part(size_t(pool ? pool->size() : 1), std::vector<float>(size_t(k), 0.0f));
-  auto scan = [&](int64_t b, int64_t e, int worker) {
-    float* cm = part[size_t(worker)].data();
-    for (int64_t i = b; i < e; ++i)
-      for (int64_t c = 0; c < k; ++c) cm[c] = std::max(cm[c], std::fabs(x[i * k + c]));
-  };
-  if (pool) pool->parallel_for(m, 64, scan);
-  else scan(0, m, 0);
-  std::vector<float> chmax = part[0];
-  for (size_t w = 1; w < part.size(); ++w)
-    for (int64_t c = 0; c < k; ++c) chmax[size_t(c)] = std::max(chmax[size_t(c)], part[w][size_t(c)]);
-  std::vector<float> sorted = chmax;
-  std::nth_element(sorted.begin(), sorted.begin() + k / 2, sorted.end());
-  const float threshold = kOutlierRatio * sorted[size_t(k / 2)];
-  std::vector<int64_t> out;
-  for (int64_t c = 0; c < k; ++c)
-    if (chmax[size_t(c)] > threshold) out.push_back(c);
-  if (int64_t(out.size()) > kMaxOutlierChannels) {  // keep the largest, ties by index
-    std::stable_sort(out.begin(), out.end(), [&](int64_t a, int64_t b) { return chmax[size_t(a)] > chmax[size_t(b)]; });
-    out.resize(size_t(kMaxOutlierChannels));
-    std::sort(out.begin(), out.end());
-  }
-  return out;
+  return select_large_channels(x, m, k, kOutlierRatio, kMaxOutlierChannels, pool);
 }
 
 void gemm_int8_ref(const float* x, int64_t m, int64_t k, const TensorView& w, float* y) {

@@ -40,7 +40,14 @@ struct QuantizedRows {
   std::vector<int8_t> q;      // [rows, cols]
   std::vector<float> scale;   // [rows, groups]
 };
-// Outlier input channels of x [m, k], ascending (pool: optional, for the column-max scan).
+// Input channels c of x [m, k] whose max_i |x[i, c]| exceeds ratio x the median channel max,
+// ascending; at most max_channels (the largest, ties by index). Shared by int8 and fast-bf16,
+// which each take such channels out of their low-precision product (gemm_pack.cpp).
+std::vector<int64_t> select_large_channels(const float* x, int64_t m, int64_t k, float ratio, int64_t max_channels,
+                                           ThreadPool* pool = nullptr);
+// y[0:n] += a * w[0:n], one fused multiply-add per element (same in every ISA branch).
+void add_scaled_row(float a, const float* w, float* y, int64_t n);
+// int8's outlier input channels of x [m, k] (select_large_channels with int8's rule, gemm_int8.cpp).
 std::vector<int64_t> select_outlier_channels(const float* x, int64_t m, int64_t k, ThreadPool* pool = nullptr);
 // Symmetric quantization with one scale per (row, group of `group` columns); group <= 0: whole rows.
 QuantizedRows quantize_rows(const float* x, int64_t rows, int64_t cols, int qmax, int64_t group = 0);

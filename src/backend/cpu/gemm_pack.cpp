@@ -1,7 +1,10 @@
 // pack_matrix: validates a checkpoint weight view and hands it to the packer of the precision.
 #include <algorithm>
+#include <cmath>
+#include <vector>
 
 #include "backend/cpu/gemm_internal.h"
+#include "backend/cpu/simd.h"
 #include "core/error.h"
 
 namespace lastrank::cpu {
@@ -38,6 +41,43 @@ Precision parse_precision(const std::string& name) {
   for (Precision p : {Precision::fp32, Precision::bf16, Precision::bf16_dot, Precision::int8})
     if (name == precision_name(p)) return p;
   fail("precision must be fp32, bf16, fast-bf16 or int8, not \"", name, "\"");
+}
+
+std::vector<int64_t> select_large_channels(const float* x, int64_t m, int64_t k, float ratio, int64_t max_channels,
+                                           ThreadPool* pool) {
+  if (m <= 0 || k < 16) return {};
+  // Column maxima; max is exact and order-free, so the per-worker split cannot change the result.
+  std::vector<std::vector<float>> part(size_t(pool ? pool->size() : 1), std::vector<float>(size_t(k), 0.0f));
+  auto scan = [&](int64_t b, int64_t e, int worker) {
+    float* cm = part[size_t(worker)].data();
+    for (int64_t i = b; i < e; ++i)
+      for (int64_t c = 0; c < k; ++c) cm[c] = std::max(cm[c], std::fabs(x[i * k + c]));
+  };
+  if (pool) pool->parallel_for(m, 64, scan);
+  else scan(0, m, 0);
+  std::vector<float> chmax = part[0];
+  for (size_t w = 1; w < part.size(); ++w)
+    for (int64_t c = 0; c < k; ++c) chmax[size_t(c)] = std::max(chmax[size_t(c)], part[w][size_t(c)]);
+  std::vector<float> sorted = chmax;
+  std::nth_element(sorted.begin(), sorted.begin() + k / 2, sorted.end());
+  const float threshold = ratio * sorted[size_t(k / 2)];
+  std::vector<int64_t> out;
+  for (int64_t c = 0; c < k; ++c)
+    if (chmax[size_t(c)] > threshold) out.push_back(c);
+  if (int64_t(out.size()) > max_channels) {  // keep the largest, ties by index
+    std::stable_sort(out.begin(), out.end(), [&](int64_t a, int64_t b) { return chmax[size_t(a)] > chmax[size_t(b)]; });
+    out.resize(size_t(max_channels));
+    std::sort(out.begin(), out.end());
+  }
+  return out;
+}
+
+// y[0:n] += a * w[0:n], one fused multiply-add per element (same in every ISA branch).
+void add_scaled_row(float a, const float* w, float* y, int64_t n) {
+  int64_t j = 0;
+  const simd::Vf va = simd::set1(a);
+  for (; j + simd::kLanes <= n; j += simd::kLanes) simd::store(y + j, simd::fma(va, simd::load(w + j), simd::load(y + j)));
+  for (; j < n; ++j) y[j] = std::fma(a, w[j], y[j]);
 }
 
 std::unique_ptr<PackedMatrix> pack_matrix(const TensorView& w, Precision p) {
