@@ -109,26 +109,9 @@ inline void micro_bf16(int64_t kc2, const uint32_t* a, int64_t a_rs, const uint1
 
 void micro_bf16_any(int rows, int cols, int64_t kc2, const uint32_t* a, int64_t a_rs, const uint16_t* b, float* c,
                     int64_t ldc, bool load_c) {
-  float stage[kMr * kNr];
-  float* cc = c;
-  int64_t lc = ldc;
-  if (cols < kNr) {
-    cc = stage;
-    lc = kNr;
-    std::fill(stage, stage + kMr * kNr, 0.0f);
-    if (load_c)
-      for (int r = 0; r < rows; ++r) std::copy(c + r * ldc, c + r * ldc + cols, stage + r * kNr);
-  }
-  switch (rows) {
-#define LR_BF16_CASE(R) \
-  case R: micro_bf16<R>(kc2, a, a_rs, b, cc, lc, load_c); break;
-    LR_BF16_CASE(1) LR_BF16_CASE(2) LR_BF16_CASE(3) LR_BF16_CASE(4) LR_BF16_CASE(5) LR_BF16_CASE(6)
-    LR_BF16_CASE(7) LR_BF16_CASE(8) LR_BF16_CASE(9) LR_BF16_CASE(10) LR_BF16_CASE(11) LR_BF16_CASE(12)
-#undef LR_BF16_CASE
-    default: break;
-  }
-  if (cols < kNr)
-    for (int r = 0; r < rows; ++r) std::copy(stage + r * kNr, stage + r * kNr + cols, c + r * ldc);
+  on_c_tile(rows, cols, c, ldc, load_c, [&](float* cc, int64_t lc) {
+    dispatch_rows(rows, [&](auto R) { micro_bf16<R>(kc2, a, a_rs, b, cc, lc, load_c); });
+  });
 }
 
 // Outlier input channels for the bf16 product: channels whose max |x| over the call's rows

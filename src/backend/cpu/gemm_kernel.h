@@ -5,6 +5,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "backend/cpu/simd.h"
 
@@ -50,32 +51,36 @@ inline void micro_f32(int64_t kc, const float* a, int64_t a_rs, int64_t a_ks, co
     for (int v = 0; v < kNv; ++v) store(c + r * ldc + v * kLanes, acc[r][v]);
 }
 
-// Dispatch on the row count (1..kMr) and handle a partial column panel (cols < kNr) through a
-// small staging tile, so the kernel itself always works on full vectors.
+// Calls f(std::integral_constant<int, R>{}) for R = rows, 1 <= rows <= kMr (the micro-kernels
+// are templates on their row count).
+template <int R = 1, typename F>
+inline void dispatch_rows(int rows, F&& f) {
+  if constexpr (R <= kMr) {
+    if (rows == R) f(std::integral_constant<int, R>{});
+    else dispatch_rows<R + 1>(rows, f);
+  }
+}
+
+// Runs kernel(c', ldc') on the rows x kNr tile of C; for a partial column panel (cols < kNr) the
+// kernel works on a zero-padded kMr x kNr staging tile (loaded from C if load_c) whose first cols
+// columns are copied back, so kernels always work on full vectors.
+template <typename K>
+inline void on_c_tile(int rows, int cols, float* c, int64_t ldc, bool load_c, K&& kernel) {
+  if (cols >= kNr) return kernel(c, ldc);
+  float stage[kMr * kNr];
+  std::fill(stage, stage + kMr * kNr, 0.0f);
+  if (load_c)
+    for (int r = 0; r < rows; ++r) std::copy(c + r * ldc, c + r * ldc + cols, stage + r * kNr);
+  kernel(stage, int64_t(kNr));
+  for (int r = 0; r < rows; ++r) std::copy(stage + r * kNr, stage + r * kNr + cols, c + r * ldc);
+}
+
+// micro_f32 for any row count (1..kMr) and a possibly partial column panel.
 inline void micro_f32_any(int rows, int cols, int64_t kc, const float* a, int64_t a_rs, int64_t a_ks,
                           const float* b, int64_t ldb, float* c, int64_t ldc, bool load_c) {
-  float stage[kMr * kNr];
-  float* cc = c;
-  int64_t lc = ldc;
-  if (cols < kNr) {
-    cc = stage;
-    lc = kNr;
-    std::fill(stage, stage + kMr * kNr, 0.0f);
-    if (load_c)
-      for (int r = 0; r < rows; ++r) std::copy(c + r * ldc, c + r * ldc + cols, stage + r * kNr);
-  }
-  switch (rows) {
-#define LR_MICRO_CASE(R) \
-  case R: micro_f32<R>(kc, a, a_rs, a_ks, b, ldb, cc, lc, load_c); break;
-    LR_MICRO_CASE(1) LR_MICRO_CASE(2) LR_MICRO_CASE(3) LR_MICRO_CASE(4) LR_MICRO_CASE(5) LR_MICRO_CASE(6)
-#if defined(__AVX512F__)
-    LR_MICRO_CASE(7) LR_MICRO_CASE(8) LR_MICRO_CASE(9) LR_MICRO_CASE(10) LR_MICRO_CASE(11) LR_MICRO_CASE(12)
-#endif
-#undef LR_MICRO_CASE
-    default: break;
-  }
-  if (cols < kNr)
-    for (int r = 0; r < rows; ++r) std::copy(stage + r * kNr, stage + r * kNr + cols, c + r * ldc);
+  on_c_tile(rows, cols, c, ldc, load_c, [&](float* cc, int64_t lc) {
+    dispatch_rows(rows, [&](auto R) { micro_f32<R>(kc, a, a_rs, a_ks, b, ldb, cc, lc, load_c); });
+  });
 }
 
 }  // namespace lastrank::cpu
