@@ -32,7 +32,7 @@ def main():
     commands = [l.rstrip("\n") for l in open(a.commands) if l.strip()]
     lengths = sorted({r["tokens"] for r in rows if r.get("mode", "forward") == "forward"})
     order = {"lastrank": 0, "hf-transformers": 1, "llama.cpp": 2}
-    prec_order = {"fp32": 0, "bf16": 1, "fast-bf16": 2, "int8": 3}
+    prec_order = {"fp32": 0, "bf16-weights": 1, "bf16": 2, "int8": 3}
     keys = sorted({cell_key(r) for r in rows if r.get("mode", "forward") == "forward"},
                   key=lambda k: (order.get(k[0], 9), prec_order.get(k[1], 9), k[1]))
     by = {(cell_key(r), r["tokens"]): r for r in rows if r.get("mode", "forward") == "forward"}

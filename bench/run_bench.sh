@@ -9,8 +9,8 @@
 #   PRECISIONS=int8 LENGTHS=512 RUNS=3 OUT=/tmp/x.md bench/run_bench.sh
 #
 # Knobs (environment): BENCH_DIR (/var/tmp/lastrank-bench: checkpoint + GGUF, not committed),
-# LENGTHS ("512 2048 8192"), PRECISIONS ("fp32 bf16 fast-bf16 int8"), LONG_PRECISIONS (precisions at
-# lengths >= LONG; default "bf16 fast-bf16 int8": fp32 runs at bf16's speed), PEERS (1 | 0 | "hf" | "llamacpp"),
+# LENGTHS ("512 2048 8192"), PRECISIONS ("fp32 bf16 int8"), LONG_PRECISIONS (precisions at
+# lengths >= LONG; default "fp32 bf16 int8"), PEERS (1 | 0 | "hf" | "llamacpp"),
 # RUNS (3, timed runs after 1 warm-up), LONG (8192: lengths >= this use the LONG_* run counts),
 # LONG_RUNS (3 for lastrank), HF_LONG_RUNS (3, no warm-up), LLAMA_LONG_RUNS (1, no warm-up),
 # THREADS (2), BUILD_DIR (build-bench), SEED (20251125), OUT (bench/results/e2e.md), LOAD_MAX (0.5),
@@ -20,8 +20,8 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
 BENCH_DIR=${BENCH_DIR:-/var/tmp/lastrank-bench}
 LENGTHS=${LENGTHS:-512 2048 8192}
-PRECISIONS=${PRECISIONS:-fp32 bf16 fast-bf16 int8}
-LONG_PRECISIONS=${LONG_PRECISIONS:-bf16 fast-bf16 int8}
+PRECISIONS=${PRECISIONS:-fp32 bf16 int8}
+LONG_PRECISIONS=${LONG_PRECISIONS:-fp32 bf16 int8}
 PEERS=${PEERS:-1}
 RUNS=${RUNS:-3}
 LONG=${LONG:-8192}

@@ -125,9 +125,9 @@ int main(int argc, char** argv) {
   rerank->add_option("--model,-m", model_dir, "Model directory (config.json, model.safetensors, tokenizer.json)")->required();
   rerank->add_option("--input,-i", input, "Request JSON file (default: stdin)");
   rerank->add_option("--precision", precision,
-                     "fp32 (exact) | bf16 (default: bf16 weights, fp32 activations) | fast-bf16 (bf16 activations too, "
-                     "on AVX512_BF16) | int8")
-      ->check(CLI::IsMember({"fp32", "bf16", "fast-bf16", "int8"}));
+                     "fp32 (exact) | bf16 (default: bf16 products on AVX512_BF16, fp32 accumulation) | int8 (VNNI); "
+                     "docs/perf.md")
+      ->check(CLI::IsMember(cpu::user_precision_names()));
   rerank->add_option("--threads,-t", threads, "Compute threads (0 = all cores)")->check(CLI::Range(0, 1024));
   rerank->add_option("--max-query-tokens", ro.max_query_tokens, "Query truncation limit")->check(CLI::Range(1, 1 << 20));
   rerank->add_option("--max-doc-tokens", ro.max_doc_tokens, "Document truncation limit")->check(CLI::Range(1, 1 << 20));

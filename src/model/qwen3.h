@@ -13,7 +13,7 @@
 namespace lastrank {
 
 struct EngineOptions {
-  cpu::Precision precision = cpu::Precision::bf16;
+  cpu::Precision precision = cpu::Precision::bf16_dot;  // "bf16", the default mode
   int threads = 0;               // 0 = all cores
   bool reference_kernels = false;  // scalar gemm_ref / attention_ref everywhere (slow oracle)
   // Query rows per q_proj / attention / o_proj pass: bounds the q and att activations (16 KB per

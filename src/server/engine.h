@@ -17,7 +17,7 @@ enum class TruncationSide { right, left };
 // What /info reports about the model and the engine's own truncation limits.
 struct EngineInfo {
   std::string model_name;       // echoed as "model" in responses
-  std::string precision;        // fp32 | bf16 | fast-bf16 | int8 | fake
+  std::string precision;        // fp32 | bf16 | int8 | fake
   int threads = 0;              // compute threads
   int64_t hidden_size = 0;      // backbone width (1024)
   int64_t num_layers = 0;       // 28

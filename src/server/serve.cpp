@@ -33,7 +33,7 @@ int serve_main(int argc, char** argv) {
   app.add_option("--port-file", port_file, "Write the bound port to this file once listening");
   app.add_option("--api-key", so.api_key, "Require \"Authorization: Bearer KEY\" on every route but /health")
       ->envname("LASTRANK_API_KEY");
-  app.add_option("--precision", precision, "fp32 | bf16 | fast-bf16 | int8 (docs/perf.md)")->check(CLI::IsMember({"fp32", "bf16", "fast-bf16", "int8"}))->capture_default_str();
+  app.add_option("--precision", precision, "fp32 (exact) | bf16 | int8 (docs/perf.md)")->check(CLI::IsMember(cpu::user_precision_names()))->capture_default_str();
   app.add_option("--threads,-t", threads, "Compute threads (0 = all cores)")->check(CLI::Range(0, 1024));
   app.add_option("--max-body-bytes", so.max_body_bytes, "Larger request bodies get 413")->check(CLI::Range(size_t(1024), size_t(1) << 30))->capture_default_str();
   app.add_option("--max-documents", so.limits.max_documents, "More documents per request get 422")->check(CLI::Range(size_t(1), size_t(1) << 20))->capture_default_str();

@@ -217,14 +217,23 @@ TEST(Gemm, Bf16OutlierChannelsAreExact) {
 TEST(Gemm, PrecisionNames) {
   for (Precision p : {Precision::fp32, Precision::bf16, Precision::bf16_dot, Precision::int8})
     EXPECT_EQ(parse_precision(precision_name(p)), p);
+  EXPECT_EQ(parse_precision("bf16"), Precision::bf16_dot);  // the default mode is the bf16-dot path
+  EXPECT_EQ(user_precision_names(), (std::vector<std::string>{"fp32", "bf16", "int8"}));
+  for (const std::string& n : user_precision_names()) EXPECT_NO_THROW(parse_precision(n));
   EXPECT_THROW(parse_precision("fp16"), Error);
+  EXPECT_THROW(parse_precision("fast-bf16"), Error);
   EXPECT_THROW(parse_precision(""), Error);
 }
 
-TEST(Gemm, Bf16HalvesWeightMemory) {
+// bf16 weights are stored as bf16 by every bf16-capable mode, fp32 included (exact products at half
+// the memory); only F32/F16 weights in fp32 mode take 4 bytes each.
+TEST(Gemm, Bf16WeightsStayHalfSize) {
   Weights w = make_weights(256, 512, DType::BF16, 2);
-  EXPECT_LE(pack_matrix(w.view, Precision::bf16)->bytes(), size_t(256 * 512 * 2 * 1.1));
-  EXPECT_GE(pack_matrix(w.view, Precision::fp32)->bytes(), size_t(256 * 512 * 4));
+  for (Precision p : {Precision::fp32, Precision::bf16, Precision::bf16_dot})
+    EXPECT_LE(pack_matrix(w.view, p)->bytes(), size_t(256 * 512 * 2 * 1.1)) << precision_name(p);
+  Weights w32 = make_weights(256, 512, DType::F32, 2);
+  EXPECT_GE(pack_matrix(w32.view, Precision::fp32)->bytes(), size_t(256 * 512 * 4));
+  EXPECT_LE(pack_matrix(w32.view, Precision::bf16)->bytes(), size_t(256 * 512 * 2 * 1.1));
 }
 
 }  // namespace

@@ -5,27 +5,35 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 
 namespace lastrank::cpu {
 
-// How weights are stored for the fast path and what the kernel computes with.
-//  fp32: weights widened to f32, fp32 FMA.            (exact path)
-//  bf16: weights kept as bf16 (rounded if needed), exact fp32 activations, fp32 accumulation:
-//        y = x · bf16(W)^T at fp32 FMA speed with half the weight memory (on a bf16 checkpoint,
-//        bit-identical to fp32).
-//  bf16_dot ("fast-bf16"): as bf16, but where the CPU has AVX512_BF16 the activations are rounded
-//        to bf16 too and vdpbf16ps multiplies (twice the fp32 FMA rate here), with the few input
-//        channels far larger than the rest compensated in fp32. Faster, less exact (docs/perf.md);
-//        elsewhere it is the bf16 path.
-//  int8: per-output-channel int8 weights x per-row dynamic int8 activations (VNNI), fp32 rescale.
+// What the kernel computes with, and how the weights are stored for it. The user-facing names
+// (--precision of the CLI, server and benches) are fp32 | bf16 | int8; see precision_name.
+//  fp32 ("fp32"): the exact path, y = x · W^T with fp32 FMA. Weights keep the checkpoint's dtype
+//        where that is exact: BF16 weights stay bf16 (half the memory) and are widened one block
+//        at a time; F32 and F16 weights are stored as f32.
+//  bf16 ("bf16-weights", internal): weights rounded to bf16, exact fp32 activations: y = x · bf16(W)^T
+//        at fp32 FMA speed (on a bf16 checkpoint this is the fp32 path).
+//  bf16_dot ("bf16", the default): where the CPU has AVX512_BF16 the activations are rounded to
+//        bf16 too and vdpbf16ps multiplies bf16 pairs exactly into fp32 accumulators (twice the
+//        fp32 FMA rate on Zen 4/5), with the few input channels far larger than the rest
+//        compensated in fp32: y = bf16(x) · bf16(W)^T + outlier residuals (docs/perf.md). Without
+//        AVX512_BF16 it is the bf16-weights path.
+//  int8 ("int8"): int8 weights x dynamic int8 activations, scales per group of 32 input channels
+//        (VNNI), outlier channels in fp32 (docs/perf.md, "int8 GEMM").
 enum class Precision { fp32, bf16, int8, bf16_dot };
 
-// "fp32" | "bf16" | "fast-bf16" | "int8" (the --precision names of the CLI, server and benches).
+// The name of each precision: "fp32", "bf16-weights", "int8", "bf16" (bf16_dot).
 const char* precision_name(Precision p);
-// Throws lastrank::Error naming the accepted values for any other string.
+// The names the CLI and server accept for --precision, in order of speed: fp32, bf16, int8.
+const std::vector<std::string>& user_precision_names();
+// Any precision_name (including the internal "bf16-weights"); throws lastrank::Error naming the
+// accepted values for any other string.
 Precision parse_precision(const std::string& name);
 
 // Scalar reference: y = x · W^T with W any float dtype (F32/BF16/F16), double accumulation.

@@ -276,9 +276,8 @@ bool gemm_bf16_dot_rounds_activations() {
 std::unique_ptr<PackedMatrix> pack_f32(const TensorView& w) {
   return std::make_unique<PanelMatrix<float>>(w, Precision::fp32, false);
 }
-std::unique_ptr<PackedMatrix> pack_bf16(const TensorView& w, bool dot) {
-  return std::make_unique<PanelMatrix<uint16_t>>(w, dot ? Precision::bf16_dot : Precision::bf16,
-                                                 dot && gemm_bf16_dot_rounds_activations());
+std::unique_ptr<PackedMatrix> pack_bf16(const TensorView& w, Precision p) {
+  return std::make_unique<PanelMatrix<uint16_t>>(w, p, p == Precision::bf16_dot && gemm_bf16_dot_rounds_activations());
 }
 
 }  // namespace lastrank::cpu
