@@ -158,11 +158,16 @@ int main(int argc, char** argv) {
       const double flops = 4.0 * 128 * 16 * (double(len) * (len + 1) / 2);
       for (int64_t th : threads) {
         ThreadPool pool(static_cast<int>(th));
-        const Timing t = measure(reps, [&] { attention(s, q.data(), k.data(), v.data(), o.data(), pool); });
-        std::printf("{\"kernel\":\"attention\",\"len\":%lld,\"threads\":%lld,\"ms\":%.2f,\"gflops\":%.1f,"
-                    "\"gflops_per_cpu_s\":%.1f}\n",
-                    (long long)len, (long long)th, t.wall * 1e3, flops / t.wall * 1e-9, flops / t.cpu * 1e-9);
-        std::fflush(stdout);
+        for (bool bf16 : {false, true}) {  // bf16: the products of --precision bf16 / int8 (vdpbf16ps)
+          if (bf16 && !attention_bf16_available()) continue;
+          s.bf16 = bf16;
+          const Timing t = measure(reps, [&] { attention(s, q.data(), k.data(), v.data(), o.data(), pool); });
+          std::printf("{\"kernel\":\"attention\",\"prec\":\"%s\",\"len\":%lld,\"threads\":%lld,\"ms\":%.2f,"
+                      "\"gflops\":%.1f,\"gflops_per_cpu_s\":%.1f}\n",
+                      bf16 ? "bf16" : "fp32", (long long)len, (long long)th, t.wall * 1e3, flops / t.wall * 1e-9,
+                      flops / t.cpu * 1e-9);
+          std::fflush(stdout);
+        }
       }
     }
   }

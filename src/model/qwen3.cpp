@@ -203,7 +203,9 @@ void Qwen3Model::forward(const std::vector<int32_t>& ids, const std::vector<int6
 
   for (int64_t li = 0; li < n_layers; ++li) {
     const Impl::Layer& ly = m.layers[size_t(li)];
-    const cpu::AttentionShape shape{L, n_q, n_kv, hd, cfg_.window_for_layer(li)};
+    cpu::AttentionShape shape{L, n_q, n_kv, hd, cfg_.window_for_layer(li)};
+    // bf16 mode rounds the attention operands too (Q, K, V, P: vdpbf16ps products, fp32 softmax).
+    shape.bf16 = opt_.precision == cpu::Precision::bf16_dot;
     const bool last = li == n_layers - 1;
     const int layer = int(li);
 

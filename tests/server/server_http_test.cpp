@@ -5,7 +5,12 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
+#include <chrono>
 #include <future>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "fake_engine.h"
 #include "server/http_server.h"
@@ -287,13 +292,20 @@ TEST_F(HttpTest, InfoMetricsOpenapi) {
   EXPECT_EQ(info["limits"]["max_documents"], 1000);
   EXPECT_EQ(info["limits"]["max_body_bytes"], 2u << 20);
   EXPECT_NE(info["notes"].dump().find("max_chunks_per_doc"), std::string::npos);
-  std::string m = get("/metrics")->body;
-  for (const char* s : {"lastrank_requests_total{route=\"/v1/rerank\",status=\"200\"} 1",
-                        "lastrank_requests_total{route=\"/v1/rerank\",status=\"400\"} 1",
-                        "lastrank_request_duration_seconds_bucket{route=\"/v1/rerank\",le=\"+Inf\"} 2",
-                        "lastrank_tokens_total 7", "lastrank_documents_total 3", "lastrank_queue_depth 0",
-                        "lastrank_in_flight 0", "lastrank_compute_seconds_count 1"})
-    EXPECT_NE(m.find(s), std::string::npos) << s << "\n" << m;
+  const std::vector<std::string> want = {"lastrank_requests_total{route=\"/v1/rerank\",status=\"200\"} 1",
+                                         "lastrank_requests_total{route=\"/v1/rerank\",status=\"400\"} 1",
+                                         "lastrank_request_duration_seconds_bucket{route=\"/v1/rerank\",le=\"+Inf\"} 2",
+                                         "lastrank_tokens_total 7", "lastrank_documents_total 3", "lastrank_queue_depth 0",
+                                         "lastrank_in_flight 0", "lastrank_compute_seconds_count 1"};
+  // A request is counted by the access logger, which httplib runs after the response is written:
+  // the client can see its answer a moment before the counters do. Poll (bounded) for them.
+  std::string m;
+  for (int tries = 0; tries < 100; ++tries) {
+    m = get("/metrics")->body;
+    if (std::all_of(want.begin(), want.end(), [&](const std::string& s) { return m.find(s) != std::string::npos; })) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (const std::string& s : want) EXPECT_NE(m.find(s), std::string::npos) << s << "\n" << m;
   json api = json::parse(get("/openapi.json")->body);
   for (const char* p : {"/v1/rerank", "/v2/rerank", "/rerank", "/health", "/info", "/metrics", "/openapi.json"})
     EXPECT_TRUE(api["paths"].contains(p)) << p;

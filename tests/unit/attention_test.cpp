@@ -11,6 +11,7 @@
 
 #include "backend/cpu/attention.h"
 #include "backend/cpu/simd.h"
+#include "core/dtype.h"
 
 namespace lastrank::cpu {
 namespace {
@@ -19,6 +20,10 @@ namespace {
 // polynomial exp (rel. err < 2e-7) and fp32 sums over <= a few hundred keys stay within ~1e-5
 // of the double reference; 1e-4 leaves margin and still catches any masking/scaling bug (O(0.1)).
 constexpr float kAttnTol = 1e-4f;
+// bf16 products (AttentionShape::bf16): checked against the reference run on bf16-rounded Q, K, V.
+// The only other rounding is P: each probability p_j is rounded to bf16 (|rel err| <= 2^-9) while
+// the normalizer sums the unrounded p, so |out - ref| <= 2^-9 · max|V| + the fp32 tolerance.
+constexpr float kBf16PRoundRel = 1.0f / 512.0f;
 
 struct Inputs {
   std::vector<float> q, k, v;
@@ -44,17 +49,32 @@ std::vector<float> run_fast(const AttentionShape& s, const Inputs& in, int threa
   return out;
 }
 
+bool bf16_taken(const AttentionShape& s) { return s.bf16 && attention_bf16_available() && s.d % 2 == 0; }
+
 void check(const AttentionShape& s, float q_scale = 1.0f) {
   Inputs in = make_inputs(s, q_scale, uint32_t(s.len * 17 + s.n_q * 5 + s.d + s.window));
+  std::vector<float> got = run_fast(s, in, 2);
+  float tol = kAttnTol;
+  if (bf16_taken(s)) {  // the reference sees the rounded inputs
+    float vmax = 0.0f;
+    for (auto* t : {&in.q, &in.k, &in.v})
+      for (float& x : *t) x = round_to_bf16(x);
+    for (float x : in.v) vmax = std::max(vmax, std::fabs(x));
+    tol += kBf16PRoundRel * vmax;
+  }
   std::vector<float> ref(in.q.size());
   attention_ref(s, in.q.data(), in.k.data(), in.v.data(), ref.data());
-  std::vector<float> got = run_fast(s, in, 2);
   int bad = 0;
   for (size_t i = 0; i < ref.size(); ++i)
-    if (!(std::fabs(got[i] - ref[i]) <= kAttnTol) && bad++ < 5)
+    if (!(std::fabs(got[i] - ref[i]) <= tol) && bad++ < 5)
       ADD_FAILURE() << "L=" << s.len << " n_q=" << s.n_q << " n_kv=" << s.n_kv << " d=" << s.d << " window=" << s.window
-                    << " at " << i << ": " << got[i] << " vs " << ref[i];
+                    << " bf16=" << s.bf16 << " at " << i << ": " << got[i] << " vs " << ref[i];
   EXPECT_EQ(bad, 0);
+}
+
+AttentionShape bf16_shape(AttentionShape s) {
+  s.bf16 = true;
+  return s;
 }
 
 TEST(Attention, AwkwardLengthsAndGroups) {
@@ -117,6 +137,44 @@ TEST(Attention, QueryChunksBitwiseEqualWholeRun) {
       attention_ref(tail, in.q.data() + 100 * row, in.k.data(), in.v.data(), ref_tail.data());
       ASSERT_TRUE(std::equal(ref_tail.begin(), ref_tail.end(), ref.begin() + 100 * row));
     }
+}
+
+// The bf16-product path over the same awkward sizes: odd lengths (odd key tiles take a zero P
+// row), GQA 1-3, windows, several key tiles, peaked scores, head dims incl. an odd one (fp32 path).
+TEST(AttentionBf16, AwkwardSizesWithinRoundingBound) {
+  for (int64_t len : {1, 2, 7, 33, 64, 65, 130})
+    for (int64_t group : {1, 2, 3}) check(bf16_shape({len, 2 * group, 2, 64, 0}));
+  for (int64_t len : {255, 256, 257, 513}) check(bf16_shape({len, 4, 2, 64, 0}));
+  for (int64_t d : {8, 40, 128, 136, 9}) check(bf16_shape({70, 4, 2, d, 0}));
+  for (int64_t window : {1, 5, 33, 100, 300}) check(bf16_shape({600, 6, 2, 32, window}));
+  check(bf16_shape({200, 4, 2, 64, 0}), 8.0f);
+  check(bf16_shape({200, 4, 2, 64, 17}), 8.0f);
+}
+
+// The flag is honoured: on an AVX512_BF16 build the result differs from the fp32 path (by the
+// rounding, far below the tolerance above) and is bit-identical across threads and query chunks.
+TEST(AttentionBf16, TakenDeterministicAndChunkInvariant) {
+  const AttentionShape s = bf16_shape({301, 6, 2, 64, 0});
+  Inputs in = make_inputs(s, 1.0f, 21);
+  const std::vector<float> a = run_fast(s, in, 1), b = run_fast(s, in, 2), c = run_fast(s, in, 3);
+  ASSERT_EQ(a, b);
+  ASSERT_EQ(a, c);
+  AttentionShape f = s;
+  f.bf16 = false;
+  const std::vector<float> exact = run_fast(f, in, 2);
+  if (attention_bf16_available()) EXPECT_NE(a, exact);
+  else EXPECT_EQ(a, exact);
+  const int64_t row = s.n_q * s.d;
+  std::vector<float> chunked(a.size(), NAN);
+  ThreadPool pool(2);
+  const int64_t bounds[] = {0, 1, 8, 71, 257, 300, 301};
+  for (size_t i = 0; i + 1 < std::size(bounds); ++i) {
+    AttentionShape ch = s;
+    ch.q_begin = bounds[i];
+    ch.len = bounds[i + 1];
+    attention(ch, in.q.data() + ch.q_begin * row, in.k.data(), in.v.data(), chunked.data() + ch.q_begin * row, pool);
+  }
+  ASSERT_EQ(a, chunked);
 }
 
 TEST(Attention, ExpNegMatchesStdExp) {

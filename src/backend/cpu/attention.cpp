@@ -8,6 +8,11 @@
 // register tile of kR rows x kQv vectors (24 of 32 zmm accumulate). Never materializes L x L.
 // Items are handed out dynamically, but each item is computed by one thread in a fixed order, so
 // results are identical for any thread count and run to run.
+//
+// bf16 products (AttentionShape::bf16, AVX512_BF16): the same loop with Q^T and P^T packed as bf16
+// pairs ([d/2][qr] and [kb/2][qr] words of two bf16), K as bf16 rows and V transposed into bf16
+// pairs along the keys ([d][L/2]), and both register tiles on vdpbf16ps (two k per instruction,
+// exact products, fp32 sums). Q is rounded unscaled; the 1/sqrt(d) moves into the softmax.
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -17,6 +22,7 @@
 
 #include "backend/cpu/attention.h"
 #include "backend/cpu/simd.h"
+#include "core/dtype.h"
 #include "core/error.h"
 
 namespace lastrank::cpu {
@@ -35,6 +41,10 @@ constexpr int64_t kQr = kQv * kLanes;  // query rows per item (48 on AVX-512: 24
 // Keys per kv tile. Large tiles amortize the per-tile O^T load/rescale/store and the softmax
 // loop set-up; measured on Zen 5 (1 thread, L=8192): 64 -> 256 keys +9 % (S^T: 48 KB, in L2).
 constexpr int64_t kBk = 256;
+
+#if defined(__AVX512BF16__) && defined(__AVX512F__)
+#define LR_ATTN_DPBF16 1
+#endif
 
 int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
@@ -118,13 +128,96 @@ void tiles(int64_t rows, int64_t nv, int64_t kc, const float* a, int64_t a_rs, i
   }
 }
 
+#if defined(LR_ATTN_DPBF16)
+// As tile(), over bf16 pairs: C[r, v] (+)= sum_kk dot2(A(r, kk), B[kk, v]) with A(r, kk) =
+// a[r * a_rs + kk] (a word of two bf16, broadcast) and B row kk = b + kk * ldb (words).
+template <int R, int QV>
+inline void tile_bf16(int64_t kc2, const uint32_t* a, int64_t a_rs, const uint32_t* b, int64_t ldb, float* c,
+                      int64_t ldc, bool load_c, float* vmax) {
+  __m512 acc[R][QV];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < QV; ++v) acc[r][v] = load_c ? _mm512_loadu_ps(c + r * ldc + v * 16) : _mm512_setzero_ps();
+  for (int64_t kk = 0; kk < kc2; ++kk) {
+    __m512bh bv[QV];
+#pragma GCC unroll 4
+    for (int v = 0; v < QV; ++v) bv[v] = (__m512bh)_mm512_loadu_si512(b + v * 16);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512bh av = (__m512bh)_mm512_set1_epi32(int(a[r * a_rs + kk]));
+#pragma GCC unroll 4
+      for (int v = 0; v < QV; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], av, bv[v]);
+    }
+    b += ldb;
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < QV; ++v) _mm512_storeu_ps(c + r * ldc + v * 16, acc[r][v]);
+  if (vmax) {
+#pragma GCC unroll 4
+    for (int v = 0; v < QV; ++v) {
+      __m512 m = _mm512_loadu_ps(vmax + v * 16);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) m = _mm512_max_ps(m, acc[r][v]);
+      _mm512_storeu_ps(vmax + v * 16, m);
+    }
+  }
+}
+
+using TileBf16Fn = void (*)(int64_t, const uint32_t*, int64_t, const uint32_t*, int64_t, float*, int64_t, bool, float*);
+template <int R, int... V>
+constexpr auto tile_bf16_row(std::integer_sequence<int, V...>) {
+  return std::array<TileBf16Fn, sizeof...(V)>{&tile_bf16<R, V + 1>...};
+}
+template <int... R>
+constexpr auto tile_bf16_table(std::integer_sequence<int, R...>) {
+  return std::array<std::array<TileBf16Fn, kQv>, sizeof...(R)>{
+      tile_bf16_row<R + 1>(std::make_integer_sequence<int, kQv>())...};
+}
+constexpr auto kTilesBf16 = tile_bf16_table(std::make_integer_sequence<int, kR>());
+
+void tiles_bf16(int64_t rows, int64_t nv, int64_t kc2, const uint32_t* a, int64_t a_rs, const uint32_t* b, int64_t ldb,
+                float* c, int64_t ldc, bool load_c, float* vmax) {
+  for (int64_t v0 = 0; v0 < nv; v0 += kQv) {
+    const int qv = int(std::min<int64_t>(kQv, nv - v0));
+    for (int64_t r0 = 0; r0 < rows; r0 += kR) {
+      const int r = int(std::min<int64_t>(kR, rows - r0));
+      kTilesBf16[size_t(r - 1)][size_t(qv - 1)](kc2, a + r0 * a_rs, a_rs, b + v0 * kLanes, ldb, c + r0 * ldc + v0 * kLanes,
+                                                ldc, load_c, vmax ? vmax + v0 * kLanes : nullptr);
+    }
+  }
+}
+
+// Two rows of P^T (lo = key j, hi = key j + 1; 16 query rows each) -> 16 words {bf16(lo), bf16(hi)}.
+inline void pack_p_pair(const float* lo, const float* hi, uint32_t* dst) {
+  static const __m512i kInterleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23,
+                                                      7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  const __m512i both = (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(hi), _mm512_loadu_ps(lo));  // [lo 0..15, hi 0..15]
+  _mm512_storeu_si512(dst, _mm512_permutexvar_epi16(kInterleave, both));
+}
+#endif
+
+// One kv head's keys and values as the products read them: fp32 rows [L, d], or (bf16) key rows
+// as words of two bf16 [L, d/2] and values transposed into pairs along the keys [d, L2/2 words]
+// (L2 = L rounded up to even, the pad key zero).
+struct KvHead {
+  const float* k = nullptr;
+  const float* v = nullptr;
+  const uint32_t* k2 = nullptr;
+  const uint32_t* vt2 = nullptr;
+  int64_t l2 = 0;  // words per vt2 row
+};
+
 struct Scratch {
   std::vector<float> qt, ot, s, m, l, tmax;
+  std::vector<uint32_t> qt2, p2;  // bf16: Q^T [d/2][qr], P^T [kBk/2][qr] (words of two bf16)
 };
 
 // kh: this kv head's keys [L, d]; vh: its values [L, d]. Query positions [i0, i1).
-void run_item(const AttentionShape& sh, const float* q, const float* kh, const float* vh, float* out, int64_t i0,
-              int64_t i1, int64_t kvh, Scratch& w) {
+void run_item(const AttentionShape& sh, bool bf16, const float* q, const KvHead& kv, float* out, int64_t i0, int64_t i1,
+              int64_t kvh, Scratch& w) {
   using namespace simd;
   const int64_t G = sh.n_q / sh.n_kv, d = sh.d;
   const int64_t rows = (i1 - i0) * G;         // valid query rows, row r = (i - i0) * G + hh
@@ -136,6 +229,15 @@ void run_item(const AttentionShape& sh, const float* q, const float* kh, const f
   // Q^T [d, qr], pre-scaled, zero padding. Query row r sits at qbase + qoff(r).
   const float* qbase = q + ((i0 - qb) * sh.n_q + kvh * G) * d;
   auto qoff = [&](int64_t r) { return ((r / G) * sh.n_q + r % G) * d; };
+  const int64_t d2 = d / 2;
+  if (bf16) {  // Q^T as words {bf16(q[r][2c]), bf16(q[r][2c + 1])}, unscaled; padding rows zero
+    std::fill(w.qt2.begin(), w.qt2.begin() + d2 * qr, 0u);
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* src = qbase + qoff(r);
+      for (int64_t c = 0; c < d2; ++c)
+        w.qt2[size_t(c * qr + r)] = uint32_t(f32_to_bf16(src[2 * c])) | (uint32_t(f32_to_bf16(src[2 * c + 1])) << 16);
+    }
+  } else {
 #if defined(__AVX512F__)
   for (int64_t v = 0; v < nv; ++v) {  // one gather per (head-dim column, 16 query rows)
     alignas(64) int32_t idx[kLanes];
@@ -154,6 +256,9 @@ void run_item(const AttentionShape& sh, const float* q, const float* kh, const f
     for (int64_t c = 0; c < d; ++c) dst[c * qr] = src[c] * scale;
   }
 #endif
+  }
+  // Scores come out scaled (fp32 path) or raw (bf16 path): the softmax multiplies by sscale.
+  const simd::Vf sscale = set1(bf16 ? scale : 1.0f);
   std::fill(w.ot.begin(), w.ot.begin() + d * qr, 0.0f);
   std::fill(w.m.begin(), w.m.begin() + qr, -INFINITY);
   std::fill(w.l.begin(), w.l.begin() + qr, 0.0f);
@@ -169,7 +274,13 @@ void run_item(const AttentionShape& sh, const float* q, const float* kh, const f
     // S^T = K_tile · Q^T, [kb, qr]; the tile's per-row max comes out of the kernel on interior
     // tiles (edge tiles take it after masking).
     std::fill(w.tmax.begin(), w.tmax.begin() + qr, -INFINITY);
-    tiles(kb, nv, d, kh + j0 * d, d, 1, w.qt.data(), qr, w.s.data(), qr, false, edge ? nullptr : w.tmax.data());
+    if (bf16) {
+#if defined(LR_ATTN_DPBF16)
+      tiles_bf16(kb, nv, d2, kv.k2 + j0 * d2, d2, w.qt2.data(), qr, w.s.data(), qr, false, edge ? nullptr : w.tmax.data());
+#endif
+    } else {
+      tiles(kb, nv, d, kv.k + j0 * d, d, 1, w.qt.data(), qr, w.s.data(), qr, false, edge ? nullptr : w.tmax.data());
+    }
     if (edge) {
       // Mask keys after the query (causal) or at/behind the window edge.
       for (int64_t j = 0; j < kb; ++j) {
@@ -195,11 +306,11 @@ void run_item(const AttentionShape& sh, const float* q, const float* kh, const f
       Vf sum = zero();
       for (int64_t j = 0; j < kb; ++j) {
         float* sp = w.s.data() + j * qr + r;
-        const Vf p = exp_neg(sub(load(sp), m_use));
+        const Vf p = exp_neg(mul(sub(load(sp), m_use), sscale));
         store(sp, p);
         sum = add(sum, p);
       }
-      const Vf corr = exp_neg(sub(m_old, m_use));
+      const Vf corr = exp_neg(mul(sub(m_old, m_use), sscale));
       store(w.l.data() + r, fma(load(w.l.data() + r), corr, sum));
       // O^T rows *= corr (query rows are lanes).
       for (int64_t c = 0; c < d; ++c) {
@@ -208,7 +319,19 @@ void run_item(const AttentionShape& sh, const float* q, const float* kh, const f
       }
     }
     // O^T[d, qr] += V_tile^T · P^T: A(c, j) = V[j0 + j][c].
-    tiles(d, nv, kb, vh + j0 * d, 1, d, w.s.data(), qr, w.ot.data(), qr, true, nullptr);
+    if (bf16) {
+#if defined(LR_ATTN_DPBF16)
+      const int64_t kb2 = (kb + 1) / 2;  // an odd tile's last pair takes a zero P row (and the next key or the pad)
+      if (kb % 2) std::fill(w.s.begin() + kb * qr, w.s.begin() + (kb + 1) * qr, 0.0f);
+      for (int64_t j2 = 0; j2 < kb2; ++j2)
+        for (int64_t v = 0; v < nv; ++v)
+          pack_p_pair(w.s.data() + 2 * j2 * qr + v * kLanes, w.s.data() + (2 * j2 + 1) * qr + v * kLanes,
+                      w.p2.data() + j2 * qr + v * kLanes);
+      tiles_bf16(d, nv, kb2, kv.vt2 + j0 / 2, kv.l2, w.p2.data(), qr, w.ot.data(), qr, true, nullptr);
+#endif
+    } else {
+      tiles(d, nv, kb, kv.v + j0 * d, 1, d, w.s.data(), qr, w.ot.data(), qr, true, nullptr);
+    }
   }
   // out = O / l (vector division, the same IEEE quotient as scalar), transposed back into the
   // [L, n_q, d] rows. Padding lanes have l = 0: set to 1 so they stay finite.
@@ -255,31 +378,76 @@ void attention(const AttentionShape& s, const float* q, const float* k, const fl
   // One kv head at a time: its K and V are first gathered into contiguous [L, d] arrays (streams
   // instead of 4 KB-strided rows; 2 L d floats extra, linear in L), then its query tiles are
   // handed out dynamically, largest (latest) first for load balance.
-  std::vector<float> kh(size_t(s.len * s.d)), vh(size_t(s.len * s.d));
+#if defined(LR_ATTN_DPBF16)
+  const bool bf16 = s.bf16 && s.d % 2 == 0;
+#else
+  const bool bf16 = false;
+#endif
+  const int64_t d2 = s.d / 2, l2 = (s.len + 1) / 2;
+  std::vector<float> kh, vh;
+  std::vector<uint32_t> kh2, vt2;
+  if (bf16) {
+    kh2.resize(size_t(s.len * d2));
+    vt2.resize(size_t(s.d * l2));
+  } else {
+    kh.resize(size_t(s.len * s.d));
+    vh.resize(size_t(s.len * s.d));
+  }
+  const KvHead kv{kh.data(), vh.data(), kh2.data(), vt2.data(), l2};
   for (int64_t h = 0; h < s.n_kv; ++h) {
-    pool.parallel_for(s.len, 64, [&](int64_t b, int64_t e, int) {
-      for (int64_t j = b; j < e; ++j) {
-        const float* ks = k + (j * s.n_kv + h) * s.d;
-        const float* vs = v + (j * s.n_kv + h) * s.d;
-        std::copy(ks, ks + s.d, kh.data() + j * s.d);
-        std::copy(vs, vs + s.d, vh.data() + j * s.d);
-      }
-    });
+    if (bf16) {
+      // Key rows as bf16 words; values transposed: vt2[c][j2] = {bf16(v[2 j2][c]), bf16(v[2 j2 + 1][c])}.
+      pool.parallel_for(l2, 32, [&](int64_t b, int64_t e, int) {
+        for (int64_t j2 = b; j2 < e; ++j2) {
+          for (int64_t j = 2 * j2; j < std::min(s.len, 2 * j2 + 2); ++j) {
+            const float* ks = k + (j * s.n_kv + h) * s.d;
+            for (int64_t c = 0; c < d2; ++c)
+              kh2[size_t(j * d2 + c)] = uint32_t(f32_to_bf16(ks[2 * c])) | (uint32_t(f32_to_bf16(ks[2 * c + 1])) << 16);
+          }
+          const float* v0 = v + (2 * j2 * s.n_kv + h) * s.d;
+          const float* v1 = 2 * j2 + 1 < s.len ? v + ((2 * j2 + 1) * s.n_kv + h) * s.d : nullptr;
+          for (int64_t c = 0; c < s.d; ++c)
+            vt2[size_t(c * l2 + j2)] = uint32_t(f32_to_bf16(v0[c])) | (v1 ? uint32_t(f32_to_bf16(v1[c])) << 16 : 0u);
+        }
+      });
+    } else {
+      pool.parallel_for(s.len, 64, [&](int64_t b, int64_t e, int) {
+        for (int64_t j = b; j < e; ++j) {
+          const float* ks = k + (j * s.n_kv + h) * s.d;
+          const float* vs = v + (j * s.n_kv + h) * s.d;
+          std::copy(ks, ks + s.d, kh.data() + j * s.d);
+          std::copy(vs, vs + s.d, vh.data() + j * s.d);
+        }
+      });
+    }
     std::atomic<int64_t> next{0};
     pool.run_on_all([&](int) {
       Scratch w;
-      w.qt.resize(size_t(qr_max * s.d));
       w.ot.resize(size_t(qr_max * s.d));
-      w.s.resize(size_t(kBk * qr_max));
+      w.s.resize(size_t((kBk + 1) * qr_max));
       w.m.resize(size_t(qr_max));
       w.l.resize(size_t(qr_max));
       w.tmax.resize(size_t(qr_max));
+      if (bf16) {
+        w.qt2.resize(size_t(qr_max * d2));
+        w.p2.resize(size_t(kBk / 2 * qr_max));
+      } else {
+        w.qt.resize(size_t(qr_max * s.d));
+      }
       for (int64_t t; (t = next.fetch_add(1)) < q_tiles;) {
         const int64_t i0 = s.q_begin + (q_tiles - 1 - t) * bq;
-        run_item(s, q, kh.data(), vh.data(), out, i0, std::min(s.len, i0 + bq), h, w);
+        run_item(s, bf16, q, kv, out, i0, std::min(s.len, i0 + bq), h, w);
       }
     });
   }
+}
+
+bool attention_bf16_available() {
+#if defined(LR_ATTN_DPBF16)
+  return true;
+#else
+  return false;
+#endif
 }
 
 }  // namespace lastrank::cpu

@@ -19,7 +19,14 @@ struct AttentionShape {
   // First query position (attention() only): q and out hold rows for positions [q_begin, len)
   // while k and v hold all len positions, so a long sequence can be run in query chunks.
   int64_t q_begin = 0;
+  // attention() only: where the CPU has AVX512_BF16 and d is even, Q, K, V and the softmax
+  // probabilities P are rounded to bf16 and both products run on vdpbf16ps (exact bf16 products,
+  // fp32 sums); the softmax itself stays fp32. Elsewhere (or false) the fp32 path runs.
+  bool bf16 = false;
 };
+
+// Whether attention() honours AttentionShape::bf16 on this build (AVX512_BF16).
+bool attention_bf16_available();
 
 // Scalar reference: materializes one score row at a time, double-free plain fp32 softmax.
 void attention_ref(const AttentionShape& s, const float* q, const float* k, const float* v, float* out);
