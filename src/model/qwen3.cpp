@@ -126,6 +126,11 @@ Qwen3Model::Qwen3Model(ModelConfig cfg, ModelWeights weights, const EngineOption
   m.reference = opt_.reference_kernels;
   m.pool = pool_.get();
   const cpu::Precision p = opt_.precision;
+  // int8 mode is mixed precision: the first opt_.int8_leading_layers layers are packed as
+  // kInt8LeadingPrecision (qwen3.h says why); every other mode packs every layer as p.
+  auto layer_precision = [&](int64_t layer) {
+    return p == cpu::Precision::int8 && layer < opt_.int8_leading_layers ? kInt8LeadingPrecision : p;
+  };
   m.layers.resize(weights_.layers.size());
   // Layers are packed in parallel (load time: the repacking and the first touch of the packed
   // pages split over the pool). A packing error (e.g. a shape the int8 kernel rejects) is carried
@@ -136,13 +141,14 @@ Qwen3Model::Qwen3Model(ModelConfig cfg, ModelWeights weights, const EngineOption
       try {
         const LayerWeights& w = weights_.layers[size_t(i)];
         Impl::Layer& l = m.layers[size_t(i)];
-        m.pack(l.q, w.q_proj, p);
-        m.pack(l.k, w.k_proj, p);
-        m.pack(l.v, w.v_proj, p);
-        m.pack(l.o, w.o_proj, p);
-        m.pack(l.gate, w.gate_proj, p);
-        m.pack(l.up, w.up_proj, p);
-        m.pack(l.down, w.down_proj, p);
+        const cpu::Precision lp = layer_precision(i);
+        m.pack(l.q, w.q_proj, lp);
+        m.pack(l.k, w.k_proj, lp);
+        m.pack(l.v, w.v_proj, lp);
+        m.pack(l.o, w.o_proj, lp);
+        m.pack(l.gate, w.gate_proj, lp);
+        m.pack(l.up, w.up_proj, lp);
+        m.pack(l.down, w.down_proj, lp);
         l.input_norm = to_f32(w.input_layernorm);
         l.post_norm = to_f32(w.post_attention_layernorm);
         l.q_norm = to_f32(w.q_norm);
@@ -162,6 +168,15 @@ Qwen3Model::Qwen3Model(ModelConfig cfg, ModelWeights weights, const EngineOption
 }
 
 Qwen3Model::~Qwen3Model() = default;
+
+std::vector<cpu::Precision> Qwen3Model::layer_precisions(int64_t layer) const {
+  LR_CHECK(layer >= 0 && layer < int64_t(impl_->layers.size()), "layer out of range: ", layer);
+  const Impl::Layer& l = impl_->layers[size_t(layer)];
+  std::vector<cpu::Precision> r;
+  for (const Linear* x : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down})
+    r.push_back(x->packed ? x->packed->precision() : opt_.precision);
+  return r;
+}
 
 void Qwen3Model::forward(const std::vector<int32_t>& ids, const std::vector<int64_t>& readout, float* out,
                          const TraceFn* trace) {

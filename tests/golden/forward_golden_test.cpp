@@ -53,6 +53,10 @@ std::vector<Variant> variants() {
   fast16dot.precision = cpu::Precision::bf16_dot;
   EngineOptions fast8 = fast32;
   fast8.precision = cpu::Precision::int8;
+  fast8.int8_leading_layers = 0;  // every layer int8: the fixtures have only 2-3 layers
+  // int8 mode's mixed precision (qwen3.h): layer 0 in kInt8LeadingPrecision, the rest int8.
+  EngineOptions mixed8 = fast8;
+  mixed8.int8_leading_layers = 1;
   // Queries in chunks of 7 rows (long-input path: q/att per chunk, keys/values all rows).
   EngineOptions chunked = fast32;
   chunked.attn_row_chunk = 7;
@@ -60,6 +64,7 @@ std::vector<Variant> variants() {
   chunked_ref.attn_row_chunk = 7;
   return {{"fp32-reference", ref, kFp32Tol},        {"fp32-fast", fast32, kFp32Tol},
           {"bf16-fast", fast16, kBf16Tol},          {"int8-fast", fast8, kInt8Tol},
+          {"int8-mixed", mixed8, kInt8Tol},
           {"fast-bf16", fast16dot, kBf16Tol},
           {"fp32-fast-chunk7", chunked, kFp32Tol}, {"fp32-reference-chunk7", chunked_ref, kFp32Tol}};
 }
@@ -173,6 +178,34 @@ TEST(ForwardGoldenMisc, PrefixInvarianceAndReadoutChecks) {
   EXPECT_THROW(model.forward(ids, {39, 10}, a.data()), Error);
   EXPECT_THROW(model.forward(ids, {40}, a.data()), Error);
   EXPECT_THROW(model.forward({1, 2, 151936}, {2}, a.data()), Error);
+}
+
+// int8 mode packs its first kInt8LeadingLayers layers as kInt8LeadingPrecision and the rest as
+// int8 (qwen3.h: all-int8 fails issue #4's bounds on the outlier checkpoint); other modes pack
+// every layer in their own precision.
+TEST(ForwardGoldenMisc, Int8ModeIsMixedPrecision) {
+  using cpu::Precision;
+  static_assert(kInt8LeadingLayers > 0 && kInt8LeadingPrecision != Precision::int8);
+  const std::string dir = golden::model_dir("tiny-gqa3");  // 3 layers
+  ModelConfig cfg = load_model_config(dir + "/config.json");
+  auto precisions = [&](Precision p, int leading) {
+    EngineOptions opt;
+    opt.precision = p;
+    opt.threads = 1;
+    if (leading >= 0) opt.int8_leading_layers = leading;
+    Qwen3Model model(cfg, load_model_weights(dir, cfg), opt);
+    std::vector<std::vector<Precision>> r;
+    for (int64_t l = 0; l < cfg.num_hidden_layers; ++l) r.push_back(model.layer_precisions(l));
+    return r;
+  };
+  const std::vector<Precision> lead(7, kInt8LeadingPrecision), int8(7, Precision::int8);
+  const auto def = precisions(Precision::int8, -1);  // the product default
+  for (int64_t l = 0; l < cfg.num_hidden_layers; ++l)
+    EXPECT_EQ(def[size_t(l)], l < kInt8LeadingLayers ? lead : int8) << "layer " << l;
+  EXPECT_EQ(precisions(Precision::int8, 1), (std::vector<std::vector<Precision>>{lead, int8, int8}));
+  EXPECT_EQ(precisions(Precision::int8, 0), (std::vector<std::vector<Precision>>(3, int8)));
+  const std::vector<Precision> dot(7, Precision::bf16_dot);
+  EXPECT_EQ(precisions(Precision::bf16_dot, 1), (std::vector<std::vector<Precision>>(3, dot)));
 }
 
 }  // namespace
