@@ -35,9 +35,6 @@ constexpr int64_t kKc = 1024;                // k block: fewer C reload passes (
 constexpr int64_t kMc = 192;                 // rows of x per outer block
 constexpr int64_t kBlockBytes = 512 * 1024;  // B block (kKc x panels, counted as fp32) kept in L2
 
-#if defined(__AVX512BF16__) && defined(__AVX512F__)
-#define LR_GEMM_DPBF16 1
-#endif
 
 // Pack rows [0, rows) x cols [k0, k0 + kc) of x (row stride ldx) into row tiles of kMr:
 // dst[(t * kc + kk) * kMr + r] = x[(t * kMr + r) * ldx + k0 + kk]; rows past `rows` are zero.
@@ -56,7 +53,7 @@ void pack_a_f32(const float* x, int64_t ldx, int64_t rows, int64_t k0, int64_t k
   }
 }
 
-#if defined(LR_GEMM_DPBF16)
+#if defined(LR_HAVE_DPBF16)
 // bf16 pairs, row-major: dst[r * kc2 + kk] = {bf16(x[r, k0 + 2kk]), bf16(x[r, k0 + 2kk + 1])} (low,
 // high), kc2 = ceil(kc / 2); a missing odd element is zero. Rows stay contiguous (a plain
 // vectorized conversion); at kKc = 512 they are 1 KB apart, which the L1 holds without aliasing.
@@ -79,38 +76,13 @@ void pack_a_bf16(const float* x, int64_t ldx, int64_t rows, int64_t k0, int64_t 
   }
 }
 
-// C[R, kNr] (+)= A[R, 2 kc2] · B[2 kc2, kNr] over bf16 pairs, fp32 accumulators.
-template <int R>
-inline void micro_bf16(int64_t kc2, const uint32_t* a, int64_t a_rs, const uint16_t* b, float* c, int64_t ldc,
-                       bool load_c) {
-  __m512 acc[R][kNv];
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int v = 0; v < kNv; ++v) acc[r][v] = load_c ? _mm512_loadu_ps(c + r * ldc + v * 16) : _mm512_setzero_ps();
-  for (int64_t kk = 0; kk < kc2; ++kk) {
-    __m512bh bv[kNv];
-#pragma GCC unroll 4
-    for (int v = 0; v < kNv; ++v) bv[v] = (__m512bh)_mm512_loadu_si512(b + v * 32);
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) {
-      const __m512bh av = (__m512bh)_mm512_set1_epi32(int(a[r * a_rs]));
-#pragma GCC unroll 4
-      for (int v = 0; v < kNv; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], av, bv[v]);
-    }
-    a += 1;
-    b += 2 * kNr;
-  }
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int v = 0; v < kNv; ++v) _mm512_storeu_ps(c + r * ldc + v * 16, acc[r][v]);
-}
-
 void micro_bf16_any(int rows, int cols, int64_t kc2, const uint32_t* a, int64_t a_rs, const uint16_t* b, float* c,
                     int64_t ldc, bool load_c) {
   on_c_tile(rows, cols, c, ldc, load_c, [&](float* cc, int64_t lc) {
-    dispatch_rows(rows, [&](auto R) { micro_bf16<R>(kc2, a, a_rs, b, cc, lc, load_c); });
+    // A panel's k pair row is kNr words {W[2kk][j], W[2kk + 1][j]}.
+    dispatch_rows(rows, [&](auto R) {
+      tile_bf16<R, kNv>(kc2, a, a_rs, reinterpret_cast<const uint32_t*>(b), kNr, cc, lc, load_c);
+    });
   });
 }
 
@@ -158,12 +130,12 @@ class PanelMatrix final : public PackedMatrix {
     // Split panels between threads in multiples of block_panels where possible.
     const int64_t grain = std::min<int64_t>(block_panels, (panels_ + pool.size() - 1) / pool.size());
     const int64_t mc_max = std::min(kMc, (m + kMr - 1) / kMr * kMr);
-#if defined(LR_GEMM_DPBF16)
+#if defined(LR_HAVE_DPBF16)
     const std::vector<int64_t> outliers = pairs_ ? select_large_channels(x, m, k_, kBf16OutlierRatio, kMaxBf16Outliers, &pool) : std::vector<int64_t>{};
 #endif
     pool.parallel_for(panels_, grain, [&](int64_t pb, int64_t pe, int) {
       if (pairs_) {
-#if defined(LR_GEMM_DPBF16)
+#if defined(LR_HAVE_DPBF16)
         if constexpr (!std::is_same_v<T, float>) {
         std::vector<uint32_t> apack(size_t(mc_max * (kKc / 2)));  // [mc][kc2]
         for (int64_t i0 = 0; i0 < m; i0 += kMc) {
@@ -224,7 +196,7 @@ class PanelMatrix final : public PackedMatrix {
         }
       }
     });
-#if defined(LR_GEMM_DPBF16)
+#if defined(LR_HAVE_DPBF16)
     if (outliers.empty()) return;
     // y[i, :] += (x[i, c] - bf16(x[i, c])) * W[:, c] for each outlier channel c, ascending.
     std::vector<float> wcol(outliers.size() * size_t(n_));
@@ -266,7 +238,7 @@ class PanelMatrix final : public PackedMatrix {
 }  // namespace
 
 bool gemm_bf16_dot_rounds_activations() {
-#if defined(LR_GEMM_DPBF16)
+#if defined(LR_HAVE_DPBF16)
   return true;
 #else
   return false;

@@ -1,7 +1,7 @@
-// The fp32 register-blocked micro-kernel shared by the packed GEMM (fp32 and bf16 weights) and by
-// attention: C[rows, kNr] (+)= A[rows, kc] · B[kc, kNr], with rows <= kMr, accumulators in
-// registers, k walked strictly in order (so every output element has one fixed summation order,
-// independent of tiling across threads).
+// The register-blocked tiles shared by the packed GEMM and by attention (fp32 FMA and bf16-pair
+// vdpbf16ps): C[rows, vectors] (+)= A · B with accumulators in registers, k walked strictly in
+// order (so every output element has one fixed summation order, independent of tiling across
+// threads).
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -21,44 +21,107 @@ constexpr int kMr = 6;
 constexpr int kNv = 2;
 constexpr int kNr = kNv * simd::kLanes;  // columns per packed weight panel
 
-// A element (r, kk) is a[r * a_rs + kk * a_ks]; B row kk is b + kk * ldb (kNr valid floats);
-// C row r is c + r * ldc. load_c: start from C's contents (accumulate), else from zero.
-template <int R>
-inline void micro_f32(int64_t kc, const float* a, int64_t a_rs, int64_t a_ks, const float* b, int64_t ldb,
-                      float* c, int64_t ldc, bool load_c) {
+// The register tile every product runs on: C[R rows, NV vectors] (+)= A · B, k in order 0..kc-1.
+// A element (r, kk) is a[r * a_rs + kk * a_ks] (broadcast); B row kk is b + kk * ldb (NV whole
+// vectors); C row r is c + r * ldc. load_c: start from C's contents (accumulate), else from zero.
+// vmax (optional, attention's fused row max): vmax[v] = max(vmax[v], max_r C[r, v]) lane-wise.
+template <int R, int NV>
+inline void tile_f32(int64_t kc, const float* a, int64_t a_rs, int64_t a_ks, const float* b, int64_t ldb, float* c,
+                     int64_t ldc, bool load_c, float* vmax = nullptr) {
   using namespace simd;
-  Vf acc[R][kNv];
+  Vf acc[R][NV];
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
-    for (int v = 0; v < kNv; ++v) acc[r][v] = load_c ? load(c + r * ldc + v * kLanes) : zero();
+    for (int v = 0; v < NV; ++v) acc[r][v] = load_c ? load(c + r * ldc + v * kLanes) : zero();
   for (int64_t kk = 0; kk < kc; ++kk) {
-    Vf bv[kNv];
+    Vf bv[NV];
 #pragma GCC unroll 4
-    for (int v = 0; v < kNv; ++v) bv[v] = load(b + v * kLanes);
+    for (int v = 0; v < NV; ++v) bv[v] = load(b + v * kLanes);
     const float* ak = a + kk * a_ks;
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
       Vf av = bcast(ak + r * a_rs);
 #pragma GCC unroll 4
-      for (int v = 0; v < kNv; ++v) acc[r][v] = fma(av, bv[v], acc[r][v]);
+      for (int v = 0; v < NV; ++v) acc[r][v] = fma(av, bv[v], acc[r][v]);
     }
     b += ldb;
   }
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
-    for (int v = 0; v < kNv; ++v) store(c + r * ldc + v * kLanes, acc[r][v]);
+    for (int v = 0; v < NV; ++v) store(c + r * ldc + v * kLanes, acc[r][v]);
+  if (vmax) {
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      Vf m = load(vmax + v * kLanes);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) m = max(m, acc[r][v]);
+      store(vmax + v * kLanes, m);
+    }
+  }
 }
 
-// Calls f(std::integral_constant<int, R>{}) for R = rows, 1 <= rows <= kMr (the micro-kernels
-// are templates on their row count).
-template <int R = 1, typename F>
-inline void dispatch_rows(int rows, F&& f) {
-  if constexpr (R <= kMr) {
-    if (rows == R) f(std::integral_constant<int, R>{});
-    else dispatch_rows<R + 1>(rows, f);
+// The GEMM's fp32 micro-kernel: a kMr-row-max tile of one kNr-column weight panel.
+template <int R>
+inline void micro_f32(int64_t kc, const float* a, int64_t a_rs, int64_t a_ks, const float* b, int64_t ldb,
+                      float* c, int64_t ldc, bool load_c) {
+  tile_f32<R, kNv>(kc, a, a_rs, a_ks, b, ldb, c, ldc, load_c);
+}
+
+#if defined(__AVX512BF16__) && defined(__AVX512F__)
+#define LR_HAVE_DPBF16 1
+// tile_f32 over bf16 pairs on vdpbf16ps: C[r, v] (+)= sum_kk dot2(A(r, kk), B[kk, v]) with A(r, kk)
+// = a[r * a_rs + kk] (a word of two bf16, broadcast) and B row kk = b + kk * ldb (NV x 16 words of
+// two bf16). Products are exact; sums fp32 in k order.
+template <int R, int NV>
+inline void tile_bf16(int64_t kc2, const uint32_t* a, int64_t a_rs, const uint32_t* b, int64_t ldb, float* c,
+                      int64_t ldc, bool load_c, float* vmax = nullptr) {
+  __m512 acc[R][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = load_c ? _mm512_loadu_ps(c + r * ldc + v * 16) : _mm512_setzero_ps();
+  for (int64_t kk = 0; kk < kc2; ++kk) {
+    __m512bh bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = (__m512bh)_mm512_loadu_si512(b + v * 16);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m512bh av = (__m512bh)_mm512_set1_epi32(int(a[r * a_rs + kk]));
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], av, bv[v]);
+    }
+    b += ldb;
   }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(c + r * ldc + v * 16, acc[r][v]);
+  if (vmax) {
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      __m512 m = _mm512_loadu_ps(vmax + v * 16);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) m = _mm512_max_ps(m, acc[r][v]);
+      _mm512_storeu_ps(vmax + v * 16, m);
+    }
+  }
+}
+#endif
+
+// Calls f(std::integral_constant<int, N>{}) for N = n, 1 <= n <= Max (the tiles are templates on
+// their row and vector counts).
+template <int Max, int N = 1, typename F>
+inline void dispatch_upto(int n, F&& f) {
+  if constexpr (N <= Max) {
+    if (n == N) f(std::integral_constant<int, N>{});
+    else dispatch_upto<Max, N + 1>(n, f);
+  }
+}
+template <typename F>
+inline void dispatch_rows(int rows, F&& f) {
+  dispatch_upto<kMr>(rows, f);
 }
 
 // Runs kernel(c', ldc') on the rows x kNr tile of C; for a partial column panel (cols < kNr) the
