@@ -21,10 +21,13 @@ namespace {
 constexpr double kFp32ScoreTol = 1e-4;
 // Embeddings: scale-normalized max error of the projected doc vectors (fp32).
 constexpr double kFp32EmbedTol = 1e-4;
-// bf16 kernels round the (mostly f32) tiny checkpoints' weights to bf16; fast-bf16 rounds the GEMM
-// activations too. Measured worst on these cases: ~4e-4 (bf16) and ~1.1e-3 (fast-bf16).
-constexpr double kBf16ScoreTol = 3e-2;
-constexpr double kBf16EmbedTol = 5e-2;
+// bf16-weights rounds the (mostly f32) tiny checkpoints' weights to bf16; bf16 (the default mode)
+// rounds the GEMM and attention operands too. Measured worst on these cases (2026-11-26, AVX512_BF16):
+// score 4.2e-4 (bf16-weights) and 1.43e-3 (bf16), embedding rel 1.9e-3. The bf16 bound is
+// 2e-3 vs HF fp32 on the full-size checkpoint; these leave ~3.5x / ~5x margin over the measured
+// worst (they were 3e-2 / 5e-2, loose enough to hide a real regression).
+constexpr double kBf16ScoreTol = 5e-3;
+constexpr double kBf16EmbedTol = 1e-2;
 // The scalar oracle runs O(L^2) double attention; keep it to the small cases.
 constexpr int64_t kOracleMaxTokens = 1200;
 
@@ -168,8 +171,8 @@ TEST_P(RerankGolden, MatchesReference) {
   run_variant(c, {"fp32-fast", fast32, kFp32ScoreTol, kFp32EmbedTol, GetParam() == "single_block"});
   if (c["expected"]["total_tokens"].get<int64_t>() <= kOracleMaxTokens)
     run_variant(c, {"fp32-reference", oracle, kFp32ScoreTol, kFp32EmbedTol});
-  run_variant(c, {"bf16-fast", fast16, kBf16ScoreTol, kBf16EmbedTol});
-  run_variant(c, {"fast-bf16", fast16dot, kBf16ScoreTol, kBf16EmbedTol});
+  run_variant(c, {"bf16-weights", fast16, kBf16ScoreTol, kBf16EmbedTol});
+  run_variant(c, {"bf16", fast16dot, kBf16ScoreTol, kBf16EmbedTol});
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, RerankGolden, ::testing::ValuesIn(case_names()),
