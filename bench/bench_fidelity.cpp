@@ -29,8 +29,11 @@ constexpr double kMinSpearmanInt8 = 0.99;
 constexpr double kMaxDiffInt8 = 0.02;
 constexpr double kMinSpearmanBf16 = 0.99;
 constexpr double kMaxDiffBf16 = 2e-3;
-// fast-bf16 (bf16 activations on vdpbf16ps) is, like int8, an opt-in lossy speed mode: it is held
-// to int8's bounds (measured on 4-8 lists: max diff ~1.2e-3 plain, up to 7.3e-3 with outliers).
+// The issue states bf16's 2e-3 for "the full-size checkpoint" and sets the outlier checkpoint's
+// bounds for int8 only. bf16 (bf16 GEMM and attention operands) measures ~1e-3 on the plain
+// checkpoint and up to ~8e-3 on the x40-outlier one, which amplifies any per-element rounding ~10x
+// (docs/perf.md): fidelity.sh holds it to int8's bounds there (--bf16-outlier-bounds) and the
+// report says so. bf16-weights (internal: exact activations) is held to the bf16 bounds.
 
 // Small word pools, one per language/script; documents mix a main language with a few foreign words.
 struct Lang {
@@ -140,6 +143,7 @@ struct Args {
   int threads = 2;
   ListSpec spec;
   std::string ref_cache;  // optional file with the fp32 scores of the same lists (iteration speed-up)
+  bool bf16_outlier_bounds = false;  // bf16 held to int8's bounds (the outlier checkpoint)
 };
 
 std::vector<std::vector<float>> run_lists(Reranker& rr, const std::vector<RerankRequest>& lists, size_t count,
@@ -217,8 +221,9 @@ int run(const Args& a) {
 
   for (const auto& p : a.precisions) {
     if (p == "fp32") continue;
-    const double min_rho = p == "bf16" ? kMinSpearmanBf16 : kMinSpearmanInt8;
-    const double max_diff_bound = p == "bf16" ? kMaxDiffBf16 : kMaxDiffInt8;
+    const bool bf16_bounds = p != "int8" && !(p == "bf16" && a.bf16_outlier_bounds);
+    const double min_rho = bf16_bounds ? kMinSpearmanBf16 : kMinSpearmanInt8;
+    const double max_diff_bound = bf16_bounds ? kMaxDiffBf16 : kMaxDiffInt8;
     std::fprintf(stderr, "%s:\n", p.c_str());
     auto rr = load(p, a.threads);
     const auto got = run_lists(*rr, lists, lists.size(), nullptr);
@@ -264,6 +269,8 @@ int main(int argc, char** argv) {
   app.add_option("--seed", a.seed, "Seed of the generated lists");
   app.add_option("--threads,-t", a.threads, "Compute threads (the determinism check compares with 1)")
       ->check(CLI::Range(1, 1024));
+  app.add_flag("--bf16-outlier-bounds", a.bf16_outlier_bounds,
+               "Hold bf16 to int8's bounds (0.99 / 0.02) instead of 2e-3: for the outlier checkpoint");
   app.add_option("--ref-cache", a.ref_cache, "File caching the fp32 reference scores (used when --determinism-lists 0)");
   app.add_option("--min-docs", a.spec.min_docs)->check(CLI::Range(2, 10000));
   app.add_option("--max-docs", a.spec.max_docs)->check(CLI::Range(2, 10000));
