@@ -21,7 +21,6 @@
 #include "backend/cpu/attention.h"
 #include "backend/cpu/gemm_kernel.h"
 #include "backend/cpu/simd.h"
-#include "core/dtype.h"
 #include "core/error.h"
 
 namespace lastrank::cpu {
@@ -40,7 +39,6 @@ constexpr int64_t kQr = kQv * kLanes;  // query rows per item (48 on AVX-512: 24
 // Keys per kv tile. Large tiles amortize the per-tile O^T load/rescale/store and the softmax
 // loop set-up; measured on Zen 5 (1 thread, L=8192): 64 -> 256 keys +9 % (S^T: 48 KB, in L2).
 constexpr int64_t kBk = 256;
-
 
 int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
@@ -131,7 +129,7 @@ void run_item(const AttentionShape& sh, bool bf16, const float* q, const KvHead&
     for (int64_t r = 0; r < rows; ++r) {
       const float* src = qbase + qoff(r);
       for (int64_t c = 0; c < d2; ++c)
-        w.qt2[size_t(c * qr + r)] = uint32_t(f32_to_bf16(src[2 * c])) | (uint32_t(f32_to_bf16(src[2 * c + 1])) << 16);
+        w.qt2[size_t(c * qr + r)] = bf16_pair(src[2 * c], src[2 * c + 1]);
     }
   } else {
 #if defined(__AVX512F__)
@@ -305,18 +303,15 @@ void attention(const AttentionShape& s, const float* q, const float* k, const fl
   const KvHead kv{kh.data(), vh.data(), kh2.data(), vt2.data(), l2};
   for (int64_t h = 0; h < s.n_kv; ++h) {
     if (bf16) {
-      // Key rows as bf16 words; values transposed: vt2[c][j2] = {bf16(v[2 j2][c]), bf16(v[2 j2 + 1][c])}.
+      // Key rows as bf16 words; values transposed: vt2[c][j2] = bf16_pair(v[2 j2][c], v[2 j2 + 1][c]).
+      const int64_t ld = s.n_kv * s.d;
       pool.parallel_for(l2, 32, [&](int64_t b, int64_t e, int) {
+        const int64_t j_end = std::min(s.len, 2 * e);
+        pack_a_bf16(k + 2 * b * ld + h * s.d, ld, j_end - 2 * b, 0, s.d, kh2.data() + 2 * b * d2);
         for (int64_t j2 = b; j2 < e; ++j2) {
-          for (int64_t j = 2 * j2; j < std::min(s.len, 2 * j2 + 2); ++j) {
-            const float* ks = k + (j * s.n_kv + h) * s.d;
-            for (int64_t c = 0; c < d2; ++c)
-              kh2[size_t(j * d2 + c)] = uint32_t(f32_to_bf16(ks[2 * c])) | (uint32_t(f32_to_bf16(ks[2 * c + 1])) << 16);
-          }
-          const float* v0 = v + (2 * j2 * s.n_kv + h) * s.d;
-          const float* v1 = 2 * j2 + 1 < s.len ? v + ((2 * j2 + 1) * s.n_kv + h) * s.d : nullptr;
-          for (int64_t c = 0; c < s.d; ++c)
-            vt2[size_t(c * l2 + j2)] = uint32_t(f32_to_bf16(v0[c])) | (v1 ? uint32_t(f32_to_bf16(v1[c])) << 16 : 0u);
+          const float* v0 = v + 2 * j2 * ld + h * s.d;
+          const float* v1 = 2 * j2 + 1 < s.len ? v0 + ld : nullptr;
+          for (int64_t c = 0; c < s.d; ++c) vt2[size_t(c * l2 + j2)] = bf16_pair(v0[c], v1 ? v1[c] : 0.0f);
         }
       });
     } else {

@@ -35,7 +35,6 @@ constexpr int64_t kKc = 1024;                // k block: fewer C reload passes (
 constexpr int64_t kMc = 192;                 // rows of x per outer block
 constexpr int64_t kBlockBytes = 512 * 1024;  // B block (kKc x panels, counted as fp32) kept in L2
 
-
 // Pack rows [0, rows) x cols [k0, k0 + kc) of x (row stride ldx) into row tiles of kMr:
 // dst[(t * kc + kk) * kMr + r] = x[(t * kMr + r) * ldx + k0 + kk]; rows past `rows` are zero.
 void pack_a_f32(const float* x, int64_t ldx, int64_t rows, int64_t k0, int64_t kc, float* dst) {
@@ -54,28 +53,6 @@ void pack_a_f32(const float* x, int64_t ldx, int64_t rows, int64_t k0, int64_t k
 }
 
 #if defined(LR_HAVE_DPBF16)
-// bf16 pairs, row-major: dst[r * kc2 + kk] = {bf16(x[r, k0 + 2kk]), bf16(x[r, k0 + 2kk + 1])} (low,
-// high), kc2 = ceil(kc / 2); a missing odd element is zero. Rows stay contiguous (a plain
-// vectorized conversion); at kKc = 512 they are 1 KB apart, which the L1 holds without aliasing.
-void pack_a_bf16(const float* x, int64_t ldx, int64_t rows, int64_t k0, int64_t kc, uint32_t* dst) {
-  const int64_t kc2 = (kc + 1) / 2;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* s = x + r * ldx + k0;
-    uint32_t* d = dst + r * kc2;
-    int64_t kk = 0;
-    // 32 floats -> 16 pairs per step: vcvtne2ps2bf16 rounds to nearest even like f32_to_bf16.
-    for (; 2 * kk + 32 <= kc; kk += 16) {
-      const __m512 lo = _mm512_loadu_ps(s + 2 * kk), hi = _mm512_loadu_ps(s + 2 * kk + 16);
-      _mm512_storeu_si512(d + kk, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
-    }
-    for (; kk < kc2; ++kk) {
-      const uint32_t a = f32_to_bf16(s[2 * kk]);
-      const uint32_t b = 2 * kk + 1 < kc ? f32_to_bf16(s[2 * kk + 1]) : 0;
-      d[kk] = a | (b << 16);
-    }
-  }
-}
-
 void micro_bf16_any(int rows, int cols, int64_t kc2, const uint32_t* a, int64_t a_rs, const uint16_t* b, float* c,
                     int64_t ldc, bool load_c) {
   on_c_tile(rows, cols, c, ldc, load_c, [&](float* cc, int64_t lc) {

@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "backend/cpu/simd.h"
+#include "core/dtype.h"
 
 namespace lastrank::cpu {
 
@@ -71,6 +72,36 @@ inline void micro_f32(int64_t kc, const float* a, int64_t a_rs, int64_t a_ks, co
 
 #if defined(__AVX512BF16__) && defined(__AVX512F__)
 #define LR_HAVE_DPBF16 1
+#endif
+
+// The operand word of the bf16 tiles: {bf16(lo) in the low half, bf16(hi) in the high half}, each
+// rounded to nearest even.
+inline uint32_t bf16_pair(float lo, float hi) {
+  return uint32_t(f32_to_bf16(lo)) | (uint32_t(f32_to_bf16(hi)) << 16);
+}
+
+// Rows of x as bf16 pair words, row-major: dst[r * kc2 + kk] = bf16_pair(x[r, k0 + 2kk],
+// x[r, k0 + 2kk + 1]), kc2 = ceil(kc / 2); a missing odd element is zero. The GEMM packs its
+// activations with it (at kKc = 1024 the rows are 2 KB apart, which the L1 holds without
+// aliasing), attention its key rows.
+inline void pack_a_bf16(const float* x, int64_t ldx, int64_t rows, int64_t k0, int64_t kc, uint32_t* dst) {
+  const int64_t kc2 = (kc + 1) / 2;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* s = x + r * ldx + k0;
+    uint32_t* d = dst + r * kc2;
+    int64_t kk = 0;
+#if defined(LR_HAVE_DPBF16)
+    // 32 floats -> 16 pairs per step: vcvtne2ps2bf16 rounds to nearest even like f32_to_bf16.
+    for (; 2 * kk + 32 <= kc; kk += 16) {
+      const __m512 lo = _mm512_loadu_ps(s + 2 * kk), hi = _mm512_loadu_ps(s + 2 * kk + 16);
+      _mm512_storeu_si512(d + kk, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+    }
+#endif
+    for (; kk < kc2; ++kk) d[kk] = bf16_pair(s[2 * kk], 2 * kk + 1 < kc ? s[2 * kk + 1] : 0.0f);
+  }
+}
+
+#if defined(LR_HAVE_DPBF16)
 // tile_f32 over bf16 pairs on vdpbf16ps: C[r, v] (+)= sum_kk dot2(A(r, kk), B[kk, v]) with A(r, kk)
 // = a[r * a_rs + kk] (a word of two bf16, broadcast) and B row kk = b + kk * ldb (NV x 16 words of
 // two bf16). Products are exact; sums fp32 in k order.
