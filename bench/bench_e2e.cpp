@@ -47,7 +47,6 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-
 struct Args {
   std::string model_dir, request_path, precision = "bf16";
   std::vector<int64_t> tokens{512};
@@ -148,7 +147,15 @@ int main(int argc, char** argv) {
   CLI::App app{"bench_e2e: lastrank end-to-end timing (forward over random ids, or a full rerank)"};
   Args a;
   app.add_option("--model,-m", a.model_dir, "Model directory (config.json, model.safetensors[, tokenizer])")->required();
-  app.add_option("--precision,-p", a.precision, "fp32 | bf16 | int8 (or bf16-weights)")->check(CLI::IsMember({"fp32", "bf16", "int8", "bf16-weights"}));
+  app.add_option("--precision,-p", a.precision, "fp32 | bf16 | int8 (or bf16-weights)")
+      ->check([](const std::string& s) {  // every name cpu::parse_precision accepts
+        try {
+          cpu::parse_precision(s);
+          return std::string();
+        } catch (const Error& e) {
+          return std::string(e.what());
+        }
+      });
   app.add_option("--tokens,-n", a.tokens, "Sequence lengths (forward mode); one process per length for clean peak RSS")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   app.add_option("--threads,-t", a.threads, "Compute threads (0 = all cores)")->check(CLI::Range(0, 1024));

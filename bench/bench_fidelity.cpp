@@ -133,7 +133,6 @@ double spearman(const std::vector<float>& a, const std::vector<float>& b) {
   return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : (saa == sbb ? 1.0 : 0.0);
 }
 
-cpu::Precision parse_precision(const std::string& s) { return cpu::parse_precision(s); }
 
 struct Args {
   std::string model_dir;
@@ -174,7 +173,7 @@ int run(const Args& a) {
   bool ok = true;
   auto load = [&](const std::string& p, int threads) {
     EngineOptions eo;
-    eo.precision = parse_precision(p);
+    eo.precision = cpu::parse_precision(p);
     eo.threads = threads;
     return Reranker::load(a.model_dir, eo);
   };

@@ -28,7 +28,6 @@ std::string read_all(std::istream& in) {
   return ss.str();
 }
 
-
 // Writes every traced intermediate of the first forward pass as raw little-endian f32 files
 // <dir>/<name>.<layer>.f32 plus <dir>/index.json with shapes (tools/compare_layers.py reads it).
 class LayerDumper {

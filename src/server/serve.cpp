@@ -15,9 +15,6 @@
 #include "server/http_server.h"
 
 namespace lastrank::server {
-namespace {
-
-}  // namespace
 
 int serve_main(int argc, char** argv) {
   CLI::App app{"lastrank serve: reranking HTTP server (Jina /v1/rerank, Cohere /v2/rerank, TEI /rerank)", "lastrank serve"};
