@@ -189,12 +189,12 @@ TEST(Gemm, PackRejectsBadWeights) {
   EXPECT_THROW(pack_matrix(bad, Precision::int8), Error);
 }
 
-// fast-bf16 (bf16 activations, vdpbf16ps): channels far larger than the rest are compensated
+// bf16 mode (Precision::bf16_dot: bf16 activations, vdpbf16ps): channels far larger than the rest are compensated
 // (their rounding residual added back in fp32), so the result is the product with those channels
 // exact and all others rounded. Without the compensation the 300x channels' rounding error alone
 // (~2^-9 of the dominant terms) is ~100x this test's tolerance.
 TEST(Gemm, Bf16OutlierChannelsAreExact) {
-  if (!gemm_bf16_dot_rounds_activations()) GTEST_SKIP() << "fast-bf16 keeps activations exact on this CPU";
+  if (!gemm_bf16_dot_rounds_activations()) GTEST_SKIP() << "bf16 mode keeps activations exact on this CPU (no AVX512_BF16)";
   for (int64_t m : {1, 7, 65}) {
     const int64_t n = 77, k = 1030;
     const std::vector<int64_t> hot = {3, 500, 1029};

@@ -41,7 +41,7 @@ struct QuantizedRows {
   std::vector<float> scale;   // [rows, groups]
 };
 // Input channels c of x [m, k] whose max_i |x[i, c]| exceeds ratio x the median channel max,
-// ascending; at most max_channels (the largest, ties by index). Shared by int8 and fast-bf16,
+// ascending; at most max_channels (the largest, ties by index). Shared by int8 and bf16 (bf16_dot),
 // which each take such channels out of their low-precision product (gemm_pack.cpp).
 std::vector<int64_t> select_large_channels(const float* x, int64_t m, int64_t k, float ratio, int64_t max_channels,
                                            ThreadPool* pool = nullptr);
