@@ -1,6 +1,6 @@
-// `lastrank` command line: rerank (Jina request JSON in, Jina response JSON out,
-// cli/rerank_command.h), tokenize (JSON-lines), serve (HTTP server, src/server). Errors: one
-// line on stderr, exit code 1 (2 for usage errors).
+// `lastrank` command line: rerank (Jina request JSON in, Jina response JSON out; --jsonl for
+// one request per line, cli/rerank_command.h), tokenize (JSON-lines), serve (HTTP server,
+// src/server). Errors: one line on stderr, exit code 1 (2 for usage errors).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
@@ -57,6 +57,9 @@ int main(int argc, char** argv) {
   rerank->add_option("--model,-m", model_dir, "Model directory (config.json, model.safetensors, tokenizer.json)")->required();
   rerank->add_option("--input,-i", rc.input, "Request JSON file (default: stdin)");
   rerank->add_option("--output,-o", rc.output, "Response file (default: stdout)");
+  rerank->add_flag("--jsonl", rc.jsonl,
+                   "One request per input line, one response or {\"error\": {...}} per output line; exit 1 if any failed");
+  rerank->add_flag("--verbose,-v", rc.verbose, "JSON event lines on stderr (model_loaded; batch totals)");
   rerank->add_option("--precision", precision,
                      "fp32 (exact) | bf16 (default: bf16 products on AVX512_BF16, fp32 accumulation) | int8 (VNNI); "
                      "docs/perf.md")

@@ -1,5 +1,6 @@
-// `lastrank rerank`: one Jina /v1/rerank request (stdin or --input) -> one response. Requests
-// go through src/api (the server's validation, truncation and response code).
+// `lastrank rerank`: one Jina /v1/rerank request (stdin or --input) -> one response, or with
+// --jsonl one request per line -> one response (or error object) per line, the model loaded
+// once. Requests go through src/api (the server's validation, truncation and response code).
 #pragma once
 #include <string>
 
@@ -17,9 +18,12 @@ struct RerankCommand {
   EngineOptions engine;
   RerankOptions rerank;
   api::RequestLimits limits;
+  bool jsonl = false;
+  bool verbose = false;  // JSON event lines on stderr: model_loaded, and batch totals
 };
 
-// Exit code 0; errors are thrown as exceptions for main to print.
+// Exit code: 0, or 1 when the request (one-shot) or any line (--jsonl) failed. One-shot errors
+// and fatal batch errors (model, files) are thrown as exceptions for main to print.
 int run_rerank(const RerankCommand& cmd);
 
 }  // namespace lastrank
