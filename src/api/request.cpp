@@ -168,18 +168,27 @@ void parse_tei(json& body, ApiRequest& r, RerankArgs& a) {
   }
 }
 
+// Parsed JSON text is always valid UTF-8; split arguments (C callers) may not be.
+void check_utf8(std::string_view text, const std::string& what) {
+  const size_t valid = tok::utf8_valid_prefix(text);
+  if (valid != text.size()) invalid(cat(what, " is not valid UTF-8 (byte ", valid, ")"));
+}
+
 // The value checks of every path (request.h lists their order); moves a's values into r.
 void check_values(RerankArgs& a, const RequestLimits& limits, ApiRequest& r) {
   const bool tei = r.dialect == Dialect::tei;
   if (a.query.empty()) missing("\"query\" must not be empty");
+  check_utf8(a.query, "\"query\"");
   if (a.documents.empty()) missing(tei ? "`texts` cannot be empty" : "\"documents\" must not be empty");
   const size_t n = a.documents.size();
   if (n > limits.max_documents)
     throw ApiError(ErrorKind::too_many_documents,
                    tei ? cat("batch size ", n, " > maximum allowed batch size ", limits.max_documents)
                        : cat("too many documents: ", n, " > ", limits.max_documents, " (--max-documents)"));
+  for (size_t i = 0; i < n; ++i) check_utf8(a.documents[i], cat(tei ? "texts[" : "documents[", i, "]"));
   if (a.top_n) r.request.top_n = std::min(check_positive("top_n", *a.top_n), n);
   if (a.instruction) {
+    check_utf8(*a.instruction, "\"instruction\"");
     try {
       check_instruction(*a.instruction);
     } catch (const Error& e) {

@@ -52,9 +52,11 @@ struct RerankArgs {
   std::string model;                            // echoed as "model" if not empty
 };
 
-// The value checks every path runs, in this order: query non-empty, documents non-empty and at
-// most limits.max_documents, top_n >= 1 (clamped to the document count), instruction without
-// readout tokens, max_tokens_per_query/doc >= 1. Returns the request for the engine
+// The value checks every path runs, in this order: query non-empty and valid UTF-8, documents
+// non-empty, at most limits.max_documents and each valid UTF-8, top_n >= 1 (clamped to the
+// document count), instruction valid UTF-8 without readout tokens, max_tokens_per_query/doc >= 1.
+// (UTF-8 can only fail here for split arguments: JSON text that parses is valid UTF-8.) All
+// failures are value errors (a binding's ValueError). Returns the request for the engine
 // (dialect jina_v1; documents echoed as {"text"}).
 ApiRequest validate_rerank_args(RerankArgs args, const RequestLimits& limits = {});
 

@@ -145,6 +145,19 @@ TEST(ApiRequest, ValueChecksAreSharedWithTheDirectFunction) {
   }
 }
 
+TEST(ApiRequest, DirectFunctionRejectsInvalidUtf8) {
+  // JSON text cannot carry invalid UTF-8 (it fails to parse); split arguments from C can.
+  RerankArgs a;
+  a.query = "q";
+  a.documents = {"ok", "a\xff"};
+  EXPECT_EQ(error_of([&] { validate_rerank_args(a); }).second, "documents[1] is not valid UTF-8 (byte 1)");
+  a.documents = {"ok"};
+  a.instruction = "\xc3";
+  EXPECT_EQ(error_of([&] { validate_rerank_args(a); }).second, "\"instruction\" is not valid UTF-8 (byte 0)");
+  a.query = "\xe2\x82";
+  EXPECT_EQ(error_of([&] { validate_rerank_args(a); }).first, ErrorKind::invalid_field);
+}
+
 TEST(ApiRequest, DirectFunctionMatchesTheJsonPathOnGoodInput) {
   RerankArgs a;
   a.query = "q";
