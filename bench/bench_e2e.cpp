@@ -17,11 +17,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/request.h"
 #include "core/error.h"
 #include "model/config.h"
 #include "model/qwen3.h"
 #include "model/weights.h"
-#include "rerank/jina_json.h"
 #include "rerank/reranker.h"
 
 namespace lastrank {
@@ -123,9 +123,9 @@ int bench_rerank(const Args& a, const EngineOptions& eo) {
   if (!f) fail("cannot open --request file ", a.request_path);
   std::stringstream ss;
   ss << f.rdbuf();
-  auto body = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) fail("--request ", a.request_path, " is not valid JSON");
-  JinaRequest req = parse_jina_request(body);
+  api::RequestLimits limits;
+  limits.max_documents = SIZE_MAX;  // a benchmark may rank more than the server's default allows
+  api::ApiRequest req = api::parse_request_text(api::Dialect::jina_v1, ss.str(), limits);
   const double t0 = now_s();
   auto reranker = Reranker::load(a.model_dir, eo);
   const double load_s = now_s() - t0;

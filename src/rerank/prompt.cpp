@@ -1,6 +1,8 @@
 // Exact template strings of jina-reranker-v3's format_docs_prompts_func (no_thinking=True).
 #include "rerank/prompt.h"
 
+#include "core/error.h"
+
 namespace lastrank {
 namespace {
 
@@ -26,6 +28,11 @@ std::string sanitize_readout_tokens(std::string_view text) {
   replace_all(s, kRerankToken);
   replace_all(s, kEmbedToken);
   return s;
+}
+
+void check_instruction(std::string_view instruction) {
+  if (instruction.find(kEmbedToken) != std::string_view::npos || instruction.find(kRerankToken) != std::string_view::npos)
+    fail("\"instruction\" must not contain ", kEmbedToken, " or ", kRerankToken);
 }
 
 std::string build_block_prompt(std::string_view query, const std::vector<std::string_view>& docs,

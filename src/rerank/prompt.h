@@ -16,6 +16,10 @@ inline constexpr std::string_view kRerankToken = "<|rerank_token|>";  // query r
 // replace, as the reference's str.replace calls, in that order).
 std::string sanitize_readout_tokens(std::string_view text);
 
+// Throws lastrank::Error if the instruction contains a readout token (it is not sanitized, and a
+// readout token in it would add a readout row).
+void check_instruction(std::string_view instruction);
+
 // Builds the full prompt for one block. query and docs are the (truncated) texts; they are
 // sanitized here. instruction, if non-empty, is inserted unsanitized.
 std::string build_block_prompt(std::string_view query, const std::vector<std::string_view>& docs,

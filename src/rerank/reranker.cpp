@@ -16,24 +16,10 @@
 #include "rerank/blocks.h"
 #include "rerank/prompt.h"
 #include "rerank/scoring.h"
+#include "rerank/truncation.h"
 
 namespace lastrank {
 namespace {
-
-struct Truncated {
-  std::string text;   // the text that goes into the prompt
-  size_t tokens = 0;  // len(ids) after truncation (<= limit), as the reference counts it
-};
-
-// reference _truncate_texts: tokenize with truncation; if the (truncated) length reached the
-// limit, replace the text by the decoded truncated ids.
-Truncated truncate_text(const Tokenizer& tok, const std::string& text, size_t limit) {
-  auto ids = tok.encode_truncated(text, limit);
-  Truncated t;
-  t.tokens = ids.size();
-  t.text = ids.size() >= limit ? tok.decode(ids) : text;
-  return t;
-}
 
 // tokenizer_config.json's model_max_length (the capacity rule's max_length), if readable.
 size_t read_model_max_length(const std::string& dir, size_t fallback) {
@@ -77,13 +63,11 @@ Reranker::Reranker(std::unique_ptr<Tokenizer> tok, std::unique_ptr<Qwen3Model> m
 Reranker::~Reranker() = default;
 
 RerankResponse Reranker::rerank(const RerankRequest& req) {
-  if (req.documents.empty()) fail("documents must not be empty");
-  if (req.instruction && (req.instruction->find(kEmbedToken) != std::string::npos ||
-                          req.instruction->find(kRerankToken) != std::string::npos))
-    fail("instruction must not contain ", kEmbedToken, " or ", kRerankToken);
+  if (req.documents.empty()) fail("\"documents\" must not be empty");
+  if (req.instruction) check_instruction(*req.instruction);
 
-  const Truncated query = truncate_text(*tok_, req.query, opts_.max_query_tokens);
-  std::vector<Truncated> docs;
+  const TruncatedText query = truncate_text(*tok_, req.query, opts_.max_query_tokens);
+  std::vector<TruncatedText> docs;
   docs.reserve(req.documents.size());
   std::vector<size_t> lens;
   for (const auto& d : req.documents) {

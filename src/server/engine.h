@@ -8,11 +8,21 @@
 #include <string>
 #include <string_view>
 
+#include "api/error.h"
+#include "api/request.h"
+#include "api/truncation.h"
 #include "rerank/reranker.h"
 
 namespace lastrank::server {
 
-enum class TruncationSide { right, left };
+// The request module's vocabulary (src/api), used throughout the server.
+using api::ApiError;
+using api::ApiRequest;
+using api::Dialect;
+using api::ErrorKind;
+using api::RequestLimits;
+using api::error_body;
+using api::http_status;
 
 // What /info reports about the model and the engine's own truncation limits.
 struct EngineInfo {
@@ -28,19 +38,10 @@ struct EngineInfo {
   size_t block_size = 0;        // max documents per forward pass
 };
 
-class RerankEngine {
+// count_tokens/truncate (api::TextTokens) run on HTTP I/O threads and must be thread-safe.
+class RerankEngine : public api::TextTokens {
  public:
-  virtual ~RerankEngine() = default;
   virtual const EngineInfo& info() const = 0;
-
-  // Thread-safe (called on HTTP I/O threads). Number of tokens of `text`, counting at most
-  // limit + 1 (so a caller can test "more than limit" without tokenizing a huge text fully).
-  virtual size_t count_tokens(std::string_view text, size_t limit) const = 0;
-
-  // Thread-safe. Keeps the first (right truncation) or last (left) max_tokens tokens of text and
-  // decodes them back to text; text is returned unchanged when it has fewer tokens (the
-  // reference's rule: re-decode only when the truncated length reached the limit).
-  virtual std::string truncate(std::string_view text, size_t max_tokens, TruncationSide side) const = 0;
 
   // Compute thread only (not re-entrant). Throws lastrank::Error for requests it rejects.
   virtual RerankResponse rerank(const RerankRequest& req) = 0;

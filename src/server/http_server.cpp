@@ -1,6 +1,6 @@
-// HttpServer (see http_server.h). Handlers stay thin: auth -> parse -> validate (api_request) ->
-// truncate -> Scheduler::run -> format (api_response); every failure is an ApiError rendered by
-// write_error with the status from the one table in api_error.cpp.
+// HttpServer (see http_server.h). Handlers stay thin: auth -> parse -> validate (api/request) ->
+// truncate (api/truncation) -> Scheduler::run -> format (api/response); every failure is an
+// ApiError rendered by write_error with the status from the one table in api/error.cpp.
 #include "server/http_server.h"
 
 #include <httplib.h>
@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "core/error.h"
-#include "server/api_response.h"
+#include "api/response.h"
 #include "server/metrics.h"
 
 namespace lastrank::server {
@@ -141,20 +141,20 @@ struct HttpServer::Impl {
     } in_flight(metrics);
     t_ctx.dialect = route_dialect;
     guarded(req, res, true, [&] {
-      json body = parse_json_body(body_text, opts.limits.max_json_depth);
+      json body = api::parse_json_body(body_text, opts.limits.max_json_depth);
       Dialect d = route_dialect;
       if (req.path == "/rerank" && body.is_object() && body.contains("texts")) d = Dialect::tei;  // llama.cpp's rule
       t_ctx.dialect = d;
-      ApiRequest api = parse_rerank_request(d, std::move(body), opts.limits);
-      t_ctx.documents = api.documents.size();
-      apply_truncation(api, engine, opts.limits);
+      ApiRequest request = api::parse_rerank_request(d, std::move(body), opts.limits);
+      t_ctx.documents = request.documents.size();
+      api::apply_truncation(request, engine, {engine.info().max_query_tokens, engine.info().max_doc_tokens}, opts.limits);
       const auto deadline = t_ctx.start + std::chrono::duration_cast<Clock::duration>(
                                               std::chrono::duration<double>(opts.request_timeout_s));
       Scheduler::Timing timing;
-      RerankResponse resp = scheduler.run(std::move(api.request), api.priority, deadline, &timing);
+      RerankResponse resp = scheduler.run(std::move(request.request), request.priority, deadline, &timing);
       t_ctx.tokens = resp.total_tokens;
-      metrics.record_compute(timing.queue_s, timing.compute_s, resp.total_tokens, api.documents.size());
-      json out = make_rerank_response(api, resp, engine.info().model_name, t_ctx.id);
+      metrics.record_compute(timing.queue_s, timing.compute_s, resp.total_tokens, request.documents.size());
+      json out = api::make_rerank_response(request, resp, engine.info().model_name, t_ctx.id);
       res.set_header("x-compute-tokens", std::to_string(resp.total_tokens));
       res.set_header("x-queue-time", std::to_string(int64_t(timing.queue_s * 1000)));
       res.set_header("x-inference-time", std::to_string(int64_t(timing.compute_s * 1000)));

@@ -5,7 +5,6 @@
 #include <memory>
 #include <string>
 
-#include "server/api_request.h"
 #include "server/engine.h"
 #include "server/scheduler.h"
 

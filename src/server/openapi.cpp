@@ -1,5 +1,5 @@
 // GET /openapi.json: an OpenAPI 3.0 description of the server's routes and schemas (kept in
-// step with api_request.cpp / api_response.cpp; tests/server check it lists every route).
+// step with src/api/request.cpp / response.cpp; tests/server check it lists every route).
 #include <nlohmann/json.hpp>
 
 #include "server/http_server.h"
@@ -52,6 +52,7 @@ json openapi_document(const std::string& version) {
         {"rank_fields", {{"type", "array"}, {"items", str}}},
         {"max_chunks_per_doc", pos_int},
         {"max_tokens_per_doc", pos_int},
+        {"max_tokens_per_query", pos_int},
         {"priority", {{"type", "integer"}}}}}};
   schemas["TeiRerankRequest"] = {
       {"type", "object"},

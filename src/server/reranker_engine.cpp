@@ -1,8 +1,6 @@
 // RerankEngine over lastrank::Reranker: tokenizer work (counting, truncation) runs on the
-// caller's thread through the thread-safe Tokenizer; rerank() forwards to the pipeline.
-#include <algorithm>
-#include <vector>
-
+// caller's thread through the thread-safe Tokenizer (api::TokenizerTextTokens); rerank()
+// forwards to the pipeline.
 #include "server/engine.h"
 
 namespace lastrank::server {
@@ -10,7 +8,8 @@ namespace {
 
 class RerankerEngine final : public RerankEngine {
  public:
-  RerankerEngine(std::unique_ptr<Reranker> r, EngineInfo info) : reranker_(std::move(r)), info_(std::move(info)) {
+  RerankerEngine(std::unique_ptr<Reranker> r, EngineInfo info)
+      : reranker_(std::move(r)), tokens_(reranker_->tokenizer()), info_(std::move(info)) {
     const auto& cfg = reranker_->model().config();
     info_.hidden_size = cfg.hidden_size;
     info_.num_layers = cfg.num_hidden_layers;
@@ -23,26 +22,16 @@ class RerankerEngine final : public RerankEngine {
 
   const EngineInfo& info() const override { return info_; }
 
-  size_t count_tokens(std::string_view text, size_t limit) const override {
-    return reranker_->tokenizer().encode_truncated(text, limit + 1).size();
-  }
-
+  size_t count_tokens(std::string_view text, size_t limit) const override { return tokens_.count_tokens(text, limit); }
   std::string truncate(std::string_view text, size_t max_tokens, TruncationSide side) const override {
-    const Tokenizer& tok = reranker_->tokenizer();
-    if (side == TruncationSide::right) {
-      auto ids = tok.encode_truncated(text, max_tokens);
-      return ids.size() >= max_tokens ? tok.decode(ids) : std::string(text);
-    }
-    auto ids = tok.encode(text);
-    if (ids.size() < max_tokens) return std::string(text);
-    std::vector<int32_t> tail(ids.end() - std::ptrdiff_t(max_tokens), ids.end());
-    return tok.decode(tail);
+    return tokens_.truncate(text, max_tokens, side);
   }
 
   RerankResponse rerank(const RerankRequest& req) override { return reranker_->rerank(req); }
 
  private:
   std::unique_ptr<Reranker> reranker_;
+  api::TokenizerTextTokens tokens_;
   EngineInfo info_;
 };
 

@@ -5,7 +5,6 @@
 #include <optional>
 
 #include "core/error.h"
-#include "server/api_error.h"
 
 namespace lastrank::server {
 

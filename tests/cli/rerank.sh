@@ -24,7 +24,7 @@ cat >"$TMP/req.json" <<'JSON'
 JSON
 "$BIN" rerank --model "$MODEL" --input "$TMP/req.json" --threads 1 >"$TMP/out.json" || { echo "FAIL rerank exited $?"; exit 1; }
 cp "$TMP/out.json" "$TMP/t1.json"
-check schema 'set(j) == {"model", "usage", "results"} and j["model"] == "tiny" and j["usage"]["total_tokens"] > 100'
+check schema 'set(j) == {"model", "usage", "results", "meta"} and j["model"] == "tiny" and j["usage"]["total_tokens"] > 100'
 check all-docs 'sorted(r["index"] for r in j["results"]) == [0, 1, 2, 3, 4]'
 check sorted 'all(a["relevance_score"] >= b["relevance_score"] for a, b in zip(j["results"], j["results"][1:]))'
 check cosine-range 'all(-1.0 <= r["relevance_score"] <= 1.0 for r in j["results"])'

@@ -6,7 +6,6 @@
 #include <future>
 
 #include "fake_engine.h"
-#include "server/api_error.h"
 #include "server/scheduler.h"
 
 namespace lastrank::server {

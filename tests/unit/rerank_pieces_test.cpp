@@ -1,6 +1,6 @@
 // Unit tests of the rerank pipeline's pieces that need no model: block planning, the prompt
 // template (checked against token counts verified with HF tokenizers, reference.md §2),
-// sanitizing, scoring math and Jina request validation.
+// sanitizing, scoring math. (Request validation: tests/unit/api_request_test.cpp.)
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,9 +8,9 @@
 
 #include "core/error.h"
 #include "rerank/blocks.h"
-#include "rerank/jina_json.h"
 #include "rerank/prompt.h"
 #include "rerank/scoring.h"
+#include "rerank/truncation.h"
 #include "tokenizer/tokenizer.h"
 
 using namespace lastrank;
@@ -99,38 +99,25 @@ TEST(Scoring, WeightedMergeOfBlockQueries) {
   EXPECT_FLOAT_EQ(m[1], 0.25f);
 }
 
-TEST(JinaJson, ParsesStringsAndObjects) {
-  auto j = nlohmann::json::parse(R"({"model":"m","query":"q","documents":["a",{"text":"b"}],"top_n":1,
-                                     "return_documents":false,"return_embeddings":true,"instruction":"i","extra":1})");
-  auto r = parse_jina_request(j);
-  EXPECT_EQ(r.model, "m");
-  EXPECT_EQ(r.request.query, "q");
-  ASSERT_EQ(r.request.documents.size(), 2u);
-  EXPECT_EQ(r.request.documents[1], "b");
-  EXPECT_EQ(*r.request.top_n, 1u);
-  EXPECT_FALSE(r.return_documents);
-  EXPECT_TRUE(r.request.return_embeddings);
-  EXPECT_EQ(*r.request.instruction, "i");
-}
-
-TEST(JinaJson, RejectsBadRequestsWithClearMessages) {
-  auto bad = [](const char* text, const char* needle) {
-    try {
-      parse_jina_request(nlohmann::json::parse(text));
-      ADD_FAILURE() << "accepted: " << text;
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
-  };
-  bad("[]", "JSON object");
-  bad(R"({"documents":["a"]})", "\"query\" is required");
-  bad(R"({"query":"","documents":["a"]})", "must not be empty");
-  bad(R"({"query":7,"documents":["a"]})", "\"query\" must be a string");
-  bad(R"({"query":"q"})", "\"documents\" is required");
-  bad(R"({"query":"q","documents":[]})", "must not be empty");
-  bad(R"({"query":"q","documents":"a"})", "must be an array");
-  bad(R"({"query":"q","documents":["a",3]})", "documents[1]");
-  bad(R"({"query":"q","documents":["a"],"top_n":-1})", "top_n");
-  bad(R"({"query":"q","documents":["a"],"top_n":"3"})", "top_n");
-  bad(R"({"query":"q","documents":["a"],"return_documents":"yes"})", "return_documents");
+TEST(Truncation, ReferenceRuleBothSides) {
+  const std::string path = std::string(LASTRANK_DEPS_DIR) + "/tokenizer/tokenizer.json";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no tokenizer at " << path;
+  auto tok = Tokenizer::load_file(path);
+  const std::string text = "Hello world, this is a test";  // 7 tokens
+  const auto ids = tok->encode(text);
+  ASSERT_GT(ids.size(), 4u);
+  // Fewer tokens than the limit: the text is kept as is (not round-tripped).
+  auto same = truncate_text(*tok, text, ids.size() + 1);
+  EXPECT_EQ(same.text, text);
+  EXPECT_EQ(same.tokens, ids.size());
+  // Exactly at the limit: re-decoded (the reference's >=), which gives the same text back here.
+  auto exact = truncate_text(*tok, text, ids.size(), TruncationSide::left);
+  EXPECT_EQ(exact.text, tok->decode(ids));
+  // Over the limit: the first / last 3 ids, decoded.
+  auto right = truncate_text(*tok, text, 3);
+  EXPECT_EQ(right.tokens, 3u);
+  EXPECT_EQ(right.text, tok->decode({ids.begin(), ids.begin() + 3}));
+  auto left = truncate_text(*tok, text, 3, TruncationSide::left);
+  EXPECT_EQ(left.tokens, 3u);
+  EXPECT_EQ(left.text, tok->decode({ids.end() - 3, ids.end()}));
 }

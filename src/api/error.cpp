@@ -1,9 +1,7 @@
 // The one ErrorKind -> HTTP status table and the per-dialect error bodies.
-#include "server/api_error.h"
+#include "api/error.h"
 
-#include "core/error.h"
-
-namespace lastrank::server {
+namespace lastrank::api {
 namespace {
 
 struct ErrorRow {
@@ -37,6 +35,12 @@ const ErrorRow& row(ErrorKind kind) {
 int http_status(ErrorKind kind) { return row(kind).status; }
 const char* error_type(ErrorKind kind) { return row(kind).type; }
 
+ErrorKind error_kind_of(const std::exception& e) {
+  if (const auto* api = dynamic_cast<const ApiError*>(&e)) return api->kind();
+  if (dynamic_cast<const Error*>(&e)) return ErrorKind::invalid_field;
+  return ErrorKind::internal;
+}
+
 nlohmann::json error_body(Dialect dialect, ErrorKind kind, const std::string& message, const std::string& request_id) {
   if (dialect == Dialect::tei) return {{"error", message}, {"error_type", error_type(kind)}};
   return {{"message", message},
@@ -45,4 +49,4 @@ nlohmann::json error_body(Dialect dialect, ErrorKind kind, const std::string& me
           {"request_id", request_id}};
 }
 
-}  // namespace lastrank::server
+}  // namespace lastrank::api

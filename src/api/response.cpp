@@ -1,13 +1,11 @@
 // Response shapes (docs/server.md): field names follow Jina (results[].index/relevance_score/
 // document, usage.total_tokens), Cohere (id, meta.api_version/billed_units/tokens/warnings) and
 // TEI ([{index, score, text?}]). "document" is omitted, never null, when not requested.
-#include "server/api_response.h"
+#include "api/response.h"
 
 #include <cmath>
 
-#include "core/error.h"
-
-namespace lastrank::server {
+namespace lastrank::api {
 namespace {
 
 using nlohmann::json;
@@ -48,11 +46,12 @@ json make_rerank_response(const ApiRequest& req, const RerankResponse& resp, con
     results.push_back(std::move(o));
   }
   const bool v2 = req.dialect == Dialect::cohere_v2;
-  return {{"id", request_id},
-          {"model", req.model.empty() ? model_name : req.model},
-          {"usage", {{"prompt_tokens", resp.total_tokens}, {"total_tokens", resp.total_tokens}}},
-          {"results", std::move(results)},
-          {"meta", cohere_meta(req, resp, v2 ? "2" : "1")}};
+  json out = {{"model", req.model.empty() ? model_name : req.model},
+              {"usage", {{"prompt_tokens", resp.total_tokens}, {"total_tokens", resp.total_tokens}}},
+              {"results", std::move(results)},
+              {"meta", cohere_meta(req, resp, v2 ? "2" : "1")}};
+  if (!request_id.empty()) out["id"] = request_id;
+  return out;
 }
 
-}  // namespace lastrank::server
+}  // namespace lastrank::api

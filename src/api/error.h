@@ -1,13 +1,15 @@
-// Every error the server answers with: one ErrorKind per failure class, mapped to its HTTP
-// status in ONE table (kErrorTable in api_error.cpp), and rendered in the error body shape of the
-// route's dialect (Jina/Cohere superset, or TEI's {"error", "error_type"}).
+// Every error a rerank request can get, on every front end (CLI, batch mode, server, bindings):
+// one ErrorKind per failure class, mapped to its HTTP status in ONE table (kErrorTable in
+// error.cpp), and rendered in the error body shape of the dialect (Jina/Cohere superset, or
+// TEI's {"error", "error_type"}). The CLI prints the same message; bindings raise it.
 #pragma once
-#include <stdexcept>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
-namespace lastrank::server {
+#include "core/error.h"
+
+namespace lastrank::api {
 
 enum class ErrorKind {
   malformed_json,     // 400: body is not (valid UTF-8) JSON, too deep, not an object
@@ -27,15 +29,20 @@ int http_status(ErrorKind kind);
 const char* error_type(ErrorKind kind);  // e.g. "invalid_request_error", "overloaded"
 
 // Thrown by validation, scheduling and handlers; caught once per request in the HTTP layer.
-class ApiError : public std::runtime_error {
+// A lastrank::Error, so callers that only know the library's one error type still catch it.
+class ApiError : public Error {
  public:
-  ApiError(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  ApiError(ErrorKind kind, const std::string& message) : Error(message), kind_(kind) {}
   ErrorKind kind() const { return kind_; }
   int status() const { return http_status(kind_); }
 
  private:
   ErrorKind kind_;
 };
+
+// The kind of any exception raised while answering a request: an ApiError's own kind; another
+// lastrank::Error (the engine rejecting a request) is invalid_field; anything else is internal.
+ErrorKind error_kind_of(const std::exception& e);
 
 // Route families with their own request/response and error shapes.
 enum class Dialect {
@@ -50,4 +57,4 @@ enum class Dialect {
 // TEI: {"error": message, "error_type": type}.
 nlohmann::json error_body(Dialect dialect, ErrorKind kind, const std::string& message, const std::string& request_id);
 
-}  // namespace lastrank::server
+}  // namespace lastrank::api

@@ -1,0 +1,18 @@
+// Response bodies of a rerank request, built from the engine's RerankResponse, for every front
+// end (CLI, batch lines, server): Jina (+ Cohere v1 superset), Cohere v2 (+ Jina superset) and
+// TEI's bare array.
+#pragma once
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "api/request.h"
+
+namespace lastrank::api {
+
+// Throws ApiError(internal) if the engine returned a non-finite score or a bad index.
+// request_id is the Cohere "id"; "" (the CLI) leaves "id" out.
+nlohmann::json make_rerank_response(const ApiRequest& req, const RerankResponse& resp, const std::string& model_name,
+                                    const std::string& request_id);
+
+}  // namespace lastrank::api
