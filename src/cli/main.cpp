@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "io/hf_cache.h"
 #include "rerank/jina_json.h"
 #include "rerank/reranker.h"
 #include "tokenizer/tokenizer.h"
@@ -55,7 +56,7 @@ class LayerDumper {
   bool done_ = false, seen_embed_ = false;
 };
 
-int cmd_rerank(const std::string& model_dir, const std::string& input, const EngineOptions& eo, const RerankOptions& ro,
+int cmd_rerank(const ModelLocation& model, const std::string& input, const EngineOptions& eo, const RerankOptions& ro,
                const std::string& dump_dir) {
   std::string text;
   if (input.empty() || input == "-") {
@@ -68,7 +69,7 @@ int cmd_rerank(const std::string& model_dir, const std::string& input, const Eng
   auto body = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) fail("request is not valid JSON");
   JinaRequest req = parse_jina_request(body);
-  auto reranker = Reranker::load(model_dir, eo, ro);
+  auto reranker = Reranker::load(model.dir, eo, ro);
   RerankResponse resp;
   if (!dump_dir.empty()) {
     LayerDumper dumper(dump_dir);
@@ -80,13 +81,12 @@ int cmd_rerank(const std::string& model_dir, const std::string& input, const Eng
   } else {
     resp = reranker->rerank(req.request);
   }
-  const std::string name = std::filesystem::path(model_dir).lexically_normal().filename().string();
-  std::cout << make_jina_response(req, resp, name.empty() ? "jina-reranker-v3" : name).dump() << "\n";
+  std::cout << make_jina_response(req, resp, model.name).dump() << "\n";
   return 0;
 }
 
-int cmd_tokenize(const std::string& model_dir) {
-  auto tok = Tokenizer::load_file(model_dir + "/tokenizer.json");
+int cmd_tokenize(const ModelLocation& model) {
+  auto tok = Tokenizer::load_file(model.dir + "/tokenizer.json");
   std::string line;
   size_t lineno = 0;
   while (std::getline(std::cin, line)) {
@@ -117,11 +117,15 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(LASTRANK_VERSION));
 
-  std::string model_dir, input, precision = "bf16", dump_dir;
+  std::string model_dir, revision, input, precision = "bf16", dump_dir;
+  const char* kModelHelp = "Model directory (config.json, model.safetensors, tokenizer.json) or Hugging Face repo id "
+                           "(e.g. jinaai/jina-reranker-v3, read offline from the local HF cache)";
+  const char* kRevisionHelp = "Revision of a repo id: branch, tag or commit sha (default: main)";
   int threads = 0;
   RerankOptions ro;
   auto* rerank = app.add_subcommand("rerank", "Rerank a Jina /v1/rerank request JSON (stdin or --input); prints the response JSON");
-  rerank->add_option("--model,-m", model_dir, "Model directory (config.json, model.safetensors, tokenizer.json)")->required();
+  rerank->add_option("--model,-m", model_dir, kModelHelp)->required();
+  rerank->add_option("--revision", revision, kRevisionHelp);
   rerank->add_option("--input,-i", input, "Request JSON file (default: stdin)");
   rerank->add_option("--precision", precision,
                      "fp32 (exact) | bf16 (default: bf16 products on AVX512_BF16, fp32 accumulation) | int8 (VNNI); "
@@ -134,7 +138,8 @@ int main(int argc, char** argv) {
 
   bool jsonl = false;
   auto* tokenize = app.add_subcommand("tokenize", "Tokenize JSON-string lines from stdin; prints one JSON id array per line");
-  tokenize->add_option("--model,-m", model_dir, "Model directory (tokenizer.json)")->required();
+  tokenize->add_option("--model,-m", model_dir, kModelHelp)->required();
+  tokenize->add_option("--revision", revision, kRevisionHelp);
   tokenize->add_flag("--jsonl", jsonl, "Input/output as JSON lines (the only format)");
 
 #ifdef LASTRANK_HAVE_SERVER
@@ -150,9 +155,9 @@ int main(int argc, char** argv) {
       EngineOptions eo;
       eo.precision = cpu::parse_precision(precision);
       eo.threads = threads;
-      return cmd_rerank(model_dir, input, eo, ro, dump_dir);
+      return cmd_rerank(locate_model(model_dir, revision), input, eo, ro, dump_dir);
     }
-    if (*tokenize) return cmd_tokenize(model_dir);
+    if (*tokenize) return cmd_tokenize(locate_model(model_dir, revision));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "lastrank: %s\n", e.what());
     return 1;
