@@ -46,16 +46,20 @@ std::string download_hint(const std::string& repo_id, const std::string& revisio
              "`; it goes to $HF_HUB_CACHE or $HF_HOME/hub), or pass --model DIR");
 }
 
-// Describes what is at p without following a broken symlink into an exception.
+// Says what is at p ("does not exist", "is a directory", "is a broken symlink (to ...)", ...)
+// without following a broken symlink into an exception.
 std::string describe(const fs::path& p) {
   std::error_code ec;
   const auto st = fs::symlink_status(p, ec);
   if (ec || st.type() == fs::file_type::not_found) return "does not exist";
-  if (st.type() != fs::file_type::symlink) return "exists";
+  if (st.type() == fs::file_type::directory) return "is a directory";
+  if (st.type() == fs::file_type::regular) return "is a file";
+  if (st.type() != fs::file_type::symlink) return "is a special file";
   std::error_code read_ec, exists_ec;
   const fs::path target = fs::read_symlink(p, read_ec);
-  if (fs::exists(p, exists_ec)) return "exists";
-  return cat("is a broken symlink (to ", read_ec ? "?" : target.string(), exists_ec ? ": " + exists_ec.message() : "", ")");
+  const std::string to = read_ec ? "?" : target.string();
+  if (fs::exists(p, exists_ec)) return cat("is a symlink to ", to);
+  return cat("is a broken symlink (to ", to, exists_ec ? ": " + exists_ec.message() : "", ")");
 }
 
 // The commit sha a ref points to, read from <repo>/refs/<revision>.
@@ -88,8 +92,8 @@ void check_snapshot(const fs::path& snap, const std::string& repo_id, const std:
     const std::string ext = p.extension().string();
     std::error_code file_ec;
     if ((ext == ".json" || ext == ".safetensors") && !fs::is_regular_file(p, file_ec))
-      fail("Hugging Face cache: ", p.string(), " ", describe(p) == "exists" ? "is not a regular file" : describe(p),
-           " (incomplete download?); ", download_hint(repo_id, revision));
+      fail("Hugging Face cache: ", p.string(), " ", describe(p), ", not a regular file (incomplete download?); ",
+           download_hint(repo_id, revision));
   }
   if (ec) fail("Hugging Face cache: cannot list ", snap.string(), ": ", ec.message());
   std::vector<std::string> missing;

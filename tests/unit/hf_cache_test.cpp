@@ -217,7 +217,7 @@ TEST_F(HfCacheTest, GarbageRefs) {
   expect_locate_error("jinaai/jina-reranker-v3", "", {"is not a refs file", "1048576 bytes"});
   write_file(repo_ / "refs" / "main", std::string("\x00\xff\xfe", 3) + kSha1);
   expect_locate_error("jinaai/jina-reranker-v3", "", {"does not hold a commit sha"});
-  expect_locate_error("jinaai/jina-reranker-v3", "refs", {"no revision 'refs'"});  // a directory, not a file
+  expect_locate_error("jinaai/jina-reranker-v3", "refs", {"no revision 'refs'", "is a directory"});
 }
 
 TEST_F(HfCacheTest, TraversalIsRejectedBeforeAnyPathIsBuilt) {
