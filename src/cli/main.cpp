@@ -9,6 +9,7 @@
 
 #include "cli/rerank_command.h"
 #include "core/error.h"
+#include "io/hf_cache.h"
 #include "tokenizer/tokenizer.h"
 #ifdef LASTRANK_HAVE_SERVER
 #include "server/serve.h"
@@ -17,8 +18,8 @@
 namespace lastrank {
 namespace {
 
-int cmd_tokenize(const std::string& model_dir) {
-  auto tok = Tokenizer::load_file(model_dir + "/tokenizer.json");
+int cmd_tokenize(const ModelLocation& model) {
+  auto tok = Tokenizer::load_file(model.dir + "/tokenizer.json");
   std::string line;
   size_t lineno = 0;
   while (std::getline(std::cin, line)) {
@@ -49,12 +50,16 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(LASTRANK_VERSION));
 
-  std::string model_dir, precision = "bf16";
+  std::string model_dir, revision, precision = "bf16";
+  const char* kModelHelp = "Model directory (config.json, model.safetensors, tokenizer.json) or Hugging Face repo id "
+                           "(e.g. jinaai/jina-reranker-v3, read offline from the local HF cache)";
+  const char* kRevisionHelp = "Revision of a repo id: branch, tag or commit sha (default: main)";
   int threads = 0;
   RerankCommand rc;
   RerankOptions& ro = rc.rerank;
   auto* rerank = app.add_subcommand("rerank", "Rerank a Jina /v1/rerank request JSON (stdin or --input); prints the response JSON");
-  rerank->add_option("--model,-m", model_dir, "Model directory (config.json, model.safetensors, tokenizer.json)")->required();
+  rerank->add_option("--model,-m", model_dir, kModelHelp)->required();
+  rerank->add_option("--revision", revision, kRevisionHelp);
   rerank->add_option("--input,-i", rc.input, "Request JSON file (default: stdin)");
   rerank->add_option("--output,-o", rc.output, "Response file (default: stdout)");
   rerank->add_flag("--jsonl", rc.jsonl,
@@ -74,7 +79,8 @@ int main(int argc, char** argv) {
 
   bool jsonl = false;
   auto* tokenize = app.add_subcommand("tokenize", "Tokenize JSON-string lines from stdin; prints one JSON id array per line");
-  tokenize->add_option("--model,-m", model_dir, "Model directory (tokenizer.json)")->required();
+  tokenize->add_option("--model,-m", model_dir, kModelHelp)->required();
+  tokenize->add_option("--revision", revision, kRevisionHelp);
   tokenize->add_flag("--jsonl", jsonl, "Input/output as JSON lines (the only format)");
 
 #ifdef LASTRANK_HAVE_SERVER
@@ -87,12 +93,12 @@ int main(int argc, char** argv) {
   }
   try {
     if (*rerank) {
-      rc.model_dir = model_dir;
+      rc.model = locate_model(model_dir, revision);
       rc.engine.precision = cpu::parse_precision(precision);
       rc.engine.threads = threads;
       return run_rerank(rc);
     }
-    if (*tokenize) return cmd_tokenize(model_dir);
+    if (*tokenize) return cmd_tokenize(locate_model(model_dir, revision));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "lastrank: %s\n", e.what());
     return 1;

@@ -36,13 +36,12 @@ struct LoadedModel {
 LoadedModel load_model(const RerankCommand& cmd) {
   const auto start = Clock::now();
   LoadedModel m;
-  m.reranker = Reranker::load(cmd.model_dir, cmd.engine, cmd.rerank);
-  m.name = std::filesystem::path(cmd.model_dir).lexically_normal().filename().string();
-  if (m.name.empty()) m.name = "jina-reranker-v3";
+  m.reranker = Reranker::load(cmd.model.dir, cmd.engine, cmd.rerank);
+  m.name = cmd.model.name.empty() ? "jina-reranker-v3" : cmd.model.name;
   if (cmd.verbose)  // one line per load (tests/cli/batch.sh counts them)
     std::fprintf(stderr, "%s\n",
                  dump({{"event", "model_loaded"},
-                       {"model", cmd.model_dir},
+                       {"model", cmd.model.dir},
                        {"seconds", std::chrono::duration<double>(Clock::now() - start).count()}})
                      .c_str());
   return m;

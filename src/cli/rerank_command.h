@@ -5,13 +5,14 @@
 #include <string>
 
 #include "api/request.h"
+#include "io/hf_cache.h"
 #include "model/qwen3.h"
 #include "rerank/reranker.h"
 
 namespace lastrank {
 
 struct RerankCommand {
-  std::string model_dir;
+  ModelLocation model;   // --model (directory or HF repo id) resolved by locate_model
   std::string input;     // "" or "-" = stdin
   std::string output;    // "" or "-" = stdout
   std::string dump_dir;  // --dump-layers (one-shot only)

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "io/hf_cache.h"
 #include "model/config.h"
 #include "model/weights.h"
 #include "rerank/blocks.h"
@@ -37,7 +38,8 @@ size_t read_model_max_length(const std::string& dir, size_t fallback) {
 
 }  // namespace
 
-std::unique_ptr<Reranker> Reranker::load(const std::string& dir, const EngineOptions& engine, const RerankOptions& opts) {
+std::unique_ptr<Reranker> Reranker::load(const std::string& dir_or_id, const EngineOptions& engine, const RerankOptions& opts) {
+  const std::string dir = locate_model(dir_or_id).dir;
   ModelConfig cfg = load_model_config(dir + "/config.json");
   auto tok = Tokenizer::load_file(dir + "/tokenizer.json");
   ModelWeights weights = load_model_weights(dir, cfg);

@@ -43,8 +43,10 @@ struct RerankResponse {
 class Reranker {
  public:
   // Loads config.json, model.safetensors (or shards), tokenizer.json and tokenizer_config.json
-  // from a Hugging Face model directory. Throws lastrank::Error on bad files.
-  static std::unique_ptr<Reranker> load(const std::string& dir, const EngineOptions& engine = {},
+  // from a Hugging Face model directory, or from a repo id's snapshot at revision main in the local
+  // Hugging Face cache (io/hf_cache.h; another revision: load(locate_model(id, rev).dir)).
+  // Throws lastrank::Error on bad files or a model that is not there.
+  static std::unique_ptr<Reranker> load(const std::string& dir_or_id, const EngineOptions& engine = {},
                                         const RerankOptions& opts = {});
 
   Reranker(std::unique_ptr<Tokenizer> tok, std::unique_ptr<Qwen3Model> model, const RerankOptions& opts);

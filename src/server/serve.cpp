@@ -12,36 +12,48 @@
 #include <thread>
 
 #include "core/error.h"
+#include "io/hf_cache.h"
 #include "server/http_server.h"
 
 namespace lastrank::server {
 
 int serve_main(int argc, char** argv) {
   CLI::App app{"lastrank serve: reranking HTTP server (Jina /v1/rerank, Cohere /v2/rerank, TEI /rerank)", "lastrank serve"};
-  std::string model_dir, model_name, precision = "bf16", port_file;
+  std::string model_dir, revision, model_name, precision = "bf16", port_file;
   int threads = 0;
   bool no_auto_truncate = false, quiet = false;
   RerankOptions ro;
   ServerOptions so;
-  app.add_option("--model,-m", model_dir, "Model directory (config.json, model.safetensors, tokenizer.json)")->required();
-  app.add_option("--model-name", model_name, "Name reported as \"model\" (default: the directory's name)");
-  app.add_option("--host", so.host, "Address to bind")->capture_default_str();
-  app.add_option("--port", so.port, "Port (0 = any free port; see --port-file)")->check(CLI::Range(0, 65535))->capture_default_str();
+  // Every option that a container sets has an environment fallback LASTRANK_<NAME> (a flag wins).
+  app.add_option("--model,-m", model_dir,
+                 "Model directory (config.json, model.safetensors, tokenizer.json) or Hugging Face repo id "
+                 "(e.g. jinaai/jina-reranker-v3, read offline from the local HF cache)")
+      ->envname("LASTRANK_MODEL")->required();
+  app.add_option("--revision", revision, "Revision of a repo id: branch, tag or commit sha (default: main)")
+      ->envname("LASTRANK_REVISION");
+  app.add_option("--model-name", model_name, "Name reported as \"model\" (default: the repo's or directory's name)")
+      ->envname("LASTRANK_MODEL_NAME");
+  app.add_option("--host", so.host, "Address to bind")->envname("LASTRANK_HOST")->capture_default_str();
+  app.add_option("--port", so.port, "Port (0 = any free port; see --port-file)")->check(CLI::Range(0, 65535))
+      ->envname("LASTRANK_PORT")->capture_default_str();
   app.add_option("--port-file", port_file, "Write the bound port to this file once listening");
   app.add_option("--api-key", so.api_key, "Require \"Authorization: Bearer KEY\" on every route but /health")
       ->envname("LASTRANK_API_KEY");
-  app.add_option("--precision", precision, "fp32 (exact) | bf16 | int8 (docs/perf.md)")->check(CLI::IsMember(cpu::user_precision_names()))->capture_default_str();
-  app.add_option("--threads,-t", threads, "Compute threads (0 = all cores)")->check(CLI::Range(0, 1024));
+  app.add_option("--precision", precision, "fp32 (exact) | bf16 | int8 (docs/perf.md)")->check(CLI::IsMember(cpu::user_precision_names()))
+      ->envname("LASTRANK_PRECISION")->capture_default_str();
+  app.add_option("--threads,-t", threads, "Compute threads (0 = all cores)")->check(CLI::Range(0, 1024))
+      ->envname("LASTRANK_THREADS");
   app.add_option("--max-body-bytes", so.max_body_bytes, "Larger request bodies get 413")->check(CLI::Range(size_t(1024), size_t(1) << 30))->capture_default_str();
   app.add_option("--max-documents", so.limits.max_documents, "More documents per request get 422")->check(CLI::Range(size_t(1), size_t(1) << 20))->capture_default_str();
   app.add_option("--max-query-tokens", ro.max_query_tokens, "Query truncation limit (reference: 512)")->check(CLI::Range(1, 1 << 20))->capture_default_str();
   app.add_option("--max-doc-tokens", ro.max_doc_tokens, "Document truncation limit (reference: 2048)")->check(CLI::Range(1, 1 << 20))->capture_default_str();
   app.add_flag("--no-auto-truncate", no_auto_truncate, "Reject (422) queries/documents over the token limits instead of truncating");
-  app.add_option("--max-queue", so.scheduler.max_queue, "Requests waiting for the compute thread; more get 429")->check(CLI::Range(size_t(1), size_t(100000)))->capture_default_str();
+  app.add_option("--max-queue", so.scheduler.max_queue, "Requests waiting for the compute thread; more get 429")->check(CLI::Range(size_t(1), size_t(100000)))
+      ->envname("LASTRANK_MAX_QUEUE")->capture_default_str();
   app.add_option("--request-timeout", so.request_timeout_s, "Seconds from arrival to answer; later -> 503")->check(CLI::Range(0.001, 86400.0))->capture_default_str();
   app.add_option("--http-threads", so.http_threads, "Connections served at once (raised to max-queue + 8 if lower)")->check(CLI::Range(1, 4096))->capture_default_str();
   app.add_option("--read-timeout", so.read_timeout_s, "Seconds a socket read may stall (slow clients)")->check(CLI::Range(1, 3600))->capture_default_str();
-  app.add_flag("--quiet,-q", quiet, "No per-request log lines");
+  app.add_flag("--quiet,-q", quiet, "No per-request log lines")->envname("LASTRANK_QUIET");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -62,12 +74,12 @@ int serve_main(int argc, char** argv) {
     EngineOptions eo;
     eo.precision = cpu::parse_precision(precision);
     eo.threads = threads;
-    if (model_name.empty()) model_name = std::filesystem::path(model_dir).lexically_normal().filename().string();
-    if (model_name.empty()) model_name = "jina-reranker-v3";
+    const ModelLocation model = locate_model(model_dir, revision);
+    if (model_name.empty()) model_name = model.name;
     EngineInfo info;
     info.model_name = model_name;
     info.precision = precision;
-    auto reranker = Reranker::load(model_dir, eo, ro);
+    auto reranker = Reranker::load(model.dir, eo, ro);
     info.threads = reranker->model().pool().size();
     auto engine = make_reranker_engine(std::move(reranker), info);
 
