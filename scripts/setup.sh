@@ -5,7 +5,8 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 PKGS="build-essential cmake ninja-build pkg-config git ca-certificates python3 nodejs npm
       nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libutf8proc-dev
-      libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev curl"
+      libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev curl
+      pybind11-dev python3-dev python3-numpy python3-pytest"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -21,3 +22,5 @@ fi
 bash "$REPO/scripts/fetch_tokenizer.sh"
 cmake -S "$REPO" -B "$REPO/build" -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build "$REPO/build" -j"$(nproc)"
+# `import lastrank` for the python3 on PATH and /usr/bin/python3 (docs/library.md).
+bash "$REPO/scripts/install_python.sh" "$REPO/build"
