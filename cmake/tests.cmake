@@ -44,3 +44,5 @@ if(TARGET lastrank)
     set_tests_properties(cli_${name} PROPERTIES LABELS cli FIXTURES_REQUIRED test_models)
   endforeach()
 endif()
+
+include(cmake/tests_library.cmake)
