@@ -52,3 +52,5 @@ if(TARGET lastrank)
     set_tests_properties(deploy_${name} PROPERTIES LABELS "deploy;nosan" FIXTURES_REQUIRED test_models SKIP_RETURN_CODE 77)
   endforeach()
 endif()
+
+include(cmake/tests_library.cmake)

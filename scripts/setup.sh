@@ -6,7 +6,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 PKGS="build-essential cmake ninja-build pkg-config git ca-certificates python3 nodejs npm
       nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libutf8proc-dev
       libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev curl strace
-      python3-yaml haproxy"
+      python3-yaml haproxy pybind11-dev python3-dev python3-numpy python3-pytest"
 # The opt-in container test (LASTRANK_CONTAINER_TEST=1, deploy/README.md) needs an engine and debootstrap.
 if [ "${LASTRANK_CONTAINER_TEST:-0}" = 1 ]; then PKGS="$PKGS docker.io debootstrap"; fi
 missing=""
@@ -24,3 +24,5 @@ fi
 bash "$REPO/scripts/fetch_tokenizer.sh"
 cmake -S "$REPO" -B "$REPO/build" -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build "$REPO/build" -j"$(nproc)"
+# `import lastrank` for the python3 on PATH and /usr/bin/python3 (docs/library.md).
+bash "$REPO/scripts/install_python.sh" "$REPO/build"

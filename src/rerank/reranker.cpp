@@ -50,10 +50,9 @@ std::unique_ptr<Reranker> Reranker::load(const std::string& dir_or_id, const Eng
 }
 
 Reranker::Reranker(std::unique_ptr<Tokenizer> tok, std::unique_ptr<Qwen3Model> model, const RerankOptions& opts)
-    : tok_(std::move(tok)), model_(std::move(model)), opts_(opts) {
-  if (opts_.max_length == 0) opts_.max_length = 131072;
-  if (opts_.max_query_tokens == 0 || opts_.max_doc_tokens == 0 || opts_.block_size == 0)
-    fail("rerank options: max_query_tokens, max_doc_tokens and block_size must be positive");
+    : tok_(std::move(tok)), model_(std::move(model)) {
+  opts_.max_length = 131072;
+  set_options(opts);
   auto e = tok_->token_to_id(kEmbedToken), r = tok_->token_to_id(kRerankToken);
   if (!e || !r) fail("tokenizer.json has no ", kEmbedToken, " / ", kRerankToken, " added tokens: not a jina-reranker-v3 tokenizer");
   embed_token_id_ = *e;
@@ -63,6 +62,14 @@ Reranker::Reranker(std::unique_ptr<Tokenizer> tok, std::unique_ptr<Qwen3Model> m
 }
 
 Reranker::~Reranker() = default;
+
+void Reranker::set_options(const RerankOptions& opts) {
+  if (opts.max_query_tokens == 0 || opts.max_doc_tokens == 0 || opts.block_size == 0)
+    fail("rerank options: max_query_tokens, max_doc_tokens and block_size must be positive");
+  const size_t max_length = opts.max_length == 0 ? opts_.max_length : opts.max_length;
+  opts_ = opts;
+  opts_.max_length = max_length;
+}
 
 RerankResponse Reranker::rerank(const RerankRequest& req) {
   if (req.documents.empty()) fail("\"documents\" must not be empty");

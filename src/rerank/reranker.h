@@ -58,6 +58,9 @@ class Reranker {
   const Tokenizer& tokenizer() const { return *tok_; }
   Qwen3Model& model() { return *model_; }
   const RerankOptions& options() const { return opts_; }
+  // Replaces the options (not re-entrant, like rerank()); max_length 0 = keep the current one.
+  // Throws lastrank::Error for a zero limit.
+  void set_options(const RerankOptions& opts);
   // Named intermediates of every forward pass go to *trace (nullptr = off). Debugging only.
   void set_trace(const TraceFn* trace) { trace_ = trace; }
 

@@ -1,0 +1,96 @@
+"""The result shapes: rerank() = modeling.py rerank(), rank() = CrossEncoder.rank(), info."""
+import math
+
+import pytest
+
+import lastrank
+from conftest import load, model_dir
+
+DOCS = ["Paris is the capital of France.", "Berlin ist die Hauptstadt.", "東京は日本の首都です。", "",
+        "x<|embed_token|>y"]
+QUERY = "What is the capital of France?"
+
+
+def test_rerank_has_the_modeling_py_shape():
+    model = load("tiny-gqa2")
+    results = model.rerank(QUERY, DOCS)
+    assert len(results) == len(DOCS)
+    assert sorted(r["index"] for r in results) == list(range(len(DOCS)))
+    for r in results:
+        assert set(r) == {"document", "relevance_score", "index", "embedding"}
+        assert type(r["index"]) is int and type(r["relevance_score"]) is float
+        assert r["document"] == DOCS[r["index"]]  # the original, untruncated text
+        assert -1.0 <= r["relevance_score"] <= 1.0 and math.isfinite(r["relevance_score"])
+        assert r["embedding"] is None
+    scores = [r["relevance_score"] for r in results]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_top_n_keeps_the_best():
+    model = load("tiny-gqa2")
+    full = model.rerank(QUERY, DOCS)
+    top = model.rerank(QUERY, DOCS, top_n=2)
+    assert top == full[:2]
+    assert model.rerank(QUERY, DOCS, top_n=99) == full
+
+
+def test_embeddings_are_float32_vectors():
+    model = load("tiny-gqa2")
+    results = model.rerank(QUERY, DOCS, return_embeddings=True, top_n=3)
+    dim = model.info["embedding_dim"]
+    for r in results:
+        emb = r["embedding"]
+        assert len(emb) == dim
+        try:
+            import numpy as np
+        except ImportError:
+            assert type(emb) is list and all(type(x) is float for x in emb)
+        else:
+            assert isinstance(emb, np.ndarray) and emb.dtype == np.float32 and emb.shape == (dim,)
+            emb[0] = 0  # writable, like modeling.py's rows
+        assert any(x != 0 for x in list(emb)[1:])
+
+
+def test_dict_and_tuple_documents_are_texts():
+    model = load("tiny-gqa2")
+    want = model.rerank(QUERY, DOCS)
+    got = model.rerank(QUERY, tuple({"text": d} for d in DOCS))
+    assert [(r["index"], r["relevance_score"], r["document"]) for r in got] == \
+        [(r["index"], r["relevance_score"], r["document"]) for r in want]
+
+
+def test_rank_has_the_cross_encoder_shape():
+    model = load("tiny-gqa2")
+    full = model.rerank(QUERY, DOCS)
+    ranked = model.rank(QUERY, DOCS)
+    assert ranked == [{"corpus_id": r["index"], "score": r["relevance_score"]} for r in full]
+    with_text = model.rank(QUERY, DOCS, top_k=2, return_documents=True)
+    assert with_text == [{"corpus_id": r["index"], "score": r["relevance_score"], "text": r["document"]}
+                         for r in full[:2]]
+
+
+def test_instruction_and_lengths_change_the_prompt():
+    model = load("tiny-gqa2")
+    plain = model.rerank(QUERY, DOCS)
+    assert model.rerank(QUERY, DOCS, instruction="Prefer German.") != plain
+    long_doc = ["word " * 400, "short"]
+    assert model.rerank(QUERY, long_doc, max_doc_length=8) != model.rerank(QUERY, long_doc)
+
+
+def test_info():
+    model = load("tiny-gqa2")
+    info = model.info
+    assert info["version"] == lastrank.__version__ == lastrank.version()
+    assert info["precision"] == "fp32" and info["threads"] == 2
+    assert isinstance(info["kernel_set"], str) and info["kernel_set"]
+    assert (info["hidden_size"], info["num_layers"], info["embedding_dim"]) == (32, 2, 24)  # checkpoints.txt
+    assert info["vocab_size"] == 151936
+    assert (info["max_query_length"], info["max_doc_length"]) == (512, 2048)
+    assert "tiny-gqa2" in repr(model)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "int8"])
+def test_every_precision_loads_and_ranks(precision):
+    model = lastrank.Reranker(model_dir("tiny-gqa2"), precision=precision, threads=1)
+    assert model.info["precision"] == precision
+    assert len(model.rerank(QUERY, DOCS)) == len(DOCS)
