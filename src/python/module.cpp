@@ -42,13 +42,15 @@ std::string utf8(py::handle str) {
 }
 
 // A Python value as the JSON value of the same kind, so check_request gives the CLI's message for
-// a wrong type. Anything else becomes {} (an object without "text"), which every field rejects.
+// a wrong type: a list or tuple becomes an array, anything else {} (an object without "text");
+// every field rejects both.
 nlohmann::json scalar(py::handle o) {
   if (o.is_none()) return nullptr;
   if (py::isinstance<py::bool_>(o)) return o.cast<bool>();
   if (auto i = integer(o)) return *i;
   if (py::isinstance<py::float_>(o)) return o.cast<double>();
   if (py::isinstance<py::str>(o)) return utf8(o);
+  if (py::isinstance<py::list>(o) || py::isinstance<py::tuple>(o)) return nlohmann::json::array();
   return nlohmann::json::object();
 }
 

@@ -185,7 +185,7 @@ TEST(CApi, BadRequestsGetTheCliMessages) {
   expect_status(lastrank_rerank(r, "q", bad_utf8, 2, 0, nullptr, 0, &res), LASTRANK_INVALID_ARGUMENT,
                 "documents[1] is not valid UTF-8 (byte 1)");
   expect_status(lastrank_rerank(r, "q", kDocPtrs, 2, 0, "a <|embed_token|>", 0, &res), LASTRANK_INVALID_ARGUMENT,
-                "instruction must not contain <|embed_token|>");
+                "\"instruction\" must not contain <|embed_token|>");
   expect_status(lastrank_rerank(r, "q", kDocPtrs, 2, 0, nullptr, 6, &res), LASTRANK_INVALID_ARGUMENT,
                 "unknown flags 6");
   expect_status(lastrank_rerank(nullptr, "q", kDocPtrs, 2, 0, nullptr, 0, &res), LASTRANK_INVALID_ARGUMENT,

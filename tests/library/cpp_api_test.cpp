@@ -92,7 +92,7 @@ TEST(CppApi, BadRequestsAreInvalidArguments) {
   lastrank::RerankParams p;
   p.top_n = 0;
   expect_error([&] { model().rerank("q", {"a"}, p); }, lastrank::Error::Code::invalid_argument,
-               "\"top_n\" must be at least 1");
+               "\"top_n\" must be a positive integer, got 0");
   expect_error([] { model().rerank("q\xc3", {"a"}); }, lastrank::Error::Code::invalid_argument,
                "\"query\" is not valid UTF-8 (byte 1)");
 }
