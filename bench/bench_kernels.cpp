@@ -134,8 +134,9 @@ int main(int argc, char** argv) {
                     (now() - tp0) * 1e3, packed->bytes());
         for (int64_t th : threads) {
           ThreadPool pool(static_cast<int>(th));
+          Workspace ws;  // kept across the reps, as the backend keeps it across calls
           for (int64_t m : ms) {
-            const Timing t = measure(reps, [&] { packed->apply(x.data(), m, y.data(), s.n, pool); });
+            const Timing t = measure(reps, [&] { packed->apply(x.data(), m, y.data(), s.n, pool, ws); });
             const double flops = 2.0 * m * s.n * s.k;
             std::printf("{\"kernel\":\"gemm\",\"shape\":\"%s\",\"n\":%lld,\"k\":%lld,\"m\":%lld,\"prec\":\"%s\",\"threads\":%lld,"
                         "\"ms\":%.2f,\"gflops\":%.1f,\"gflops_per_cpu_s\":%.1f}\n",

@@ -48,6 +48,7 @@ struct Qwen3Model::Impl {
   };
   bool reference = false;
   ThreadPool* pool = nullptr;
+  cpu::Workspace ws;  // GEMM scratch of this model, reused by every linear()
   std::vector<Layer> layers;
   std::vector<float> final_norm;
   Linear proj0, proj2;
@@ -77,7 +78,7 @@ struct Qwen3Model::Impl {
     if (reference) {
       cpu::gemm_ref(in, m, l.k(), *l.raw, y);
     } else {
-      l.packed->apply(in, m, y, l.n(), *pool);
+      l.packed->apply(in, m, y, l.n(), *pool, ws);
     }
   }
 

@@ -90,8 +90,9 @@ void expect_close(const std::vector<float>& x, const TensorView& w, int64_t m, c
 
 std::vector<float> run_packed(const PackedMatrix& p, const std::vector<float>& x, int64_t m, int64_t ldy, int threads) {
   ThreadPool pool(threads);
+  Workspace ws;
   std::vector<float> y(size_t(m * ldy), -7.0f);  // poison: columns >= n must stay untouched
-  p.apply(x.data(), m, y.data(), ldy, pool);
+  p.apply(x.data(), m, y.data(), ldy, pool, ws);
   return y;
 }
 

@@ -39,6 +39,25 @@ Precision parse_precision(const std::string& name);
 // Scalar reference: y = x · W^T with W any float dtype (F32/BF16/F16), double accumulation.
 void gemm_ref(const float* x, int64_t m, int64_t k, const TensorView& w, float* y);
 
+// Scratch memory for PackedMatrix::apply, owned by the caller (the CPU backend keeps one per
+// model; tests and benches one per loop), grown on demand and freed with its owner. Nothing is
+// kept per thread. Contents do not carry meaning from one call to the next.
+class Workspace {
+ public:
+  uint8_t* bytes(size_t n) { return grow(bytes_, n); }  // at least n bytes
+  float* floats(size_t n) { return grow(floats_, n); }  // at least n floats, apart from bytes()
+  size_t held_bytes() const { return bytes_.size() + floats_.size() * sizeof(float); }
+
+ private:
+  template <class T>
+  static T* grow(std::vector<T>& v, size_t n) {
+    if (v.size() < n) v.resize(n);
+    return v.data();
+  }
+  std::vector<uint8_t> bytes_;
+  std::vector<float> floats_;
+};
+
 // A weight matrix [n, k] repacked for the fast kernels.
 class PackedMatrix {
  public:
@@ -48,7 +67,8 @@ class PackedMatrix {
   virtual Precision precision() const = 0;
   virtual size_t bytes() const = 0;  // memory held by the packed copy (0 if it aliases the mmap)
   // y[m, n] = x[m, k] · W^T. x rows are contiguous (stride k), y rows have stride ldy >= n.
-  virtual void apply(const float* x, int64_t m, float* y, int64_t ldy, ThreadPool& pool) const = 0;
+  // ws: scratch for this call (one caller at a time per Workspace).
+  virtual void apply(const float* x, int64_t m, float* y, int64_t ldy, ThreadPool& pool, Workspace& ws) const = 0;
 };
 
 // Whether Precision::bf16_dot rounds the activations to bf16 on this build (true where AVX512_BF16's

@@ -100,7 +100,7 @@ class PanelMatrix final : public PackedMatrix {
   Precision precision() const override { return precision_; }
   size_t bytes() const override { return w_.size() * sizeof(T); }
 
-  void apply(const float* x, int64_t m, float* y, int64_t ldy, ThreadPool& pool) const override {
+  void apply(const float* x, int64_t m, float* y, int64_t ldy, ThreadPool& pool, Workspace&) const override {
     LR_CHECK(ldy >= n_, "gemm: ldy ", ldy, " < n ", n_);
     if (m <= 0) return;
     const int64_t block_panels = std::max<int64_t>(1, kBlockBytes / (kKc * kNr * 4));
