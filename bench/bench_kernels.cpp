@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "backend/cpu/attention.h"
+#include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/gemm.h"
 #include "backend/cpu/simd.h"
 
@@ -127,9 +128,8 @@ int main(int argc, char** argv) {
       w.data = wb.data();
       w.name = s.name;
       for (const std::string& pn : precs) {
-        const Precision p = parse_precision(pn);
         const double tp0 = now();
-        auto packed = pack_matrix(w, p);
+        auto packed = pack_matrix(w, pack_format(parse_precision(pn)));  // as the CPU backend packs --precision pn
         std::printf("{\"kernel\":\"pack\",\"shape\":\"%s\",\"prec\":\"%s\",\"ms\":%.1f,\"bytes\":%zu}\n", s.name, pn.c_str(),
                     (now() - tp0) * 1e3, packed->bytes());
         for (int64_t th : threads) {
@@ -150,7 +150,7 @@ int main(int argc, char** argv) {
   }
   if (only != "gemm") {
     for (int64_t len : lens) {
-      AttentionShape s{len, 16, 8, 128, 0};
+      cpu::AttentionShape s{len, 16, 8, 128, 0};
       std::vector<float> q(size_t(len * 16 * 128)), k(size_t(len * 8 * 128)), v(k.size()), o(q.size());
       for (float& e : q) e = nd(rng);
       for (float& e : k) e = nd(rng);

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backend/precision.h"
 #include "core/error.h"
 #include "rerank/jina_json.h"
 #include "rerank/reranker.h"
@@ -126,7 +127,7 @@ int main(int argc, char** argv) {
   rerank->add_option("--precision", precision,
                      "fp32 (exact) | bf16 (default: bf16 products on AVX512_BF16, fp32 accumulation) | int8 (VNNI); "
                      "docs/perf.md")
-      ->check(CLI::IsMember(cpu::user_precision_names()));
+      ->check(CLI::IsMember(precision_names()));
   rerank->add_option("--threads,-t", threads, "Compute threads (0 = all cores)")->check(CLI::Range(0, 1024));
   rerank->add_option("--max-query-tokens", ro.max_query_tokens, "Query truncation limit")->check(CLI::Range(1, 1 << 20));
   rerank->add_option("--max-doc-tokens", ro.max_doc_tokens, "Document truncation limit")->check(CLI::Range(1, 1 << 20));
@@ -148,7 +149,7 @@ int main(int argc, char** argv) {
   try {
     if (*rerank) {
       EngineOptions eo;
-      eo.precision = cpu::parse_precision(precision);
+      eo.precision = parse_precision(precision);
       eo.threads = threads;
       return cmd_rerank(model_dir, input, eo, ro, dump_dir);
     }

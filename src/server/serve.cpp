@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <thread>
 
+#include "backend/precision.h"
 #include "core/error.h"
 #include "server/http_server.h"
 
@@ -30,7 +31,7 @@ int serve_main(int argc, char** argv) {
   app.add_option("--port-file", port_file, "Write the bound port to this file once listening");
   app.add_option("--api-key", so.api_key, "Require \"Authorization: Bearer KEY\" on every route but /health")
       ->envname("LASTRANK_API_KEY");
-  app.add_option("--precision", precision, "fp32 (exact) | bf16 | int8 (docs/perf.md)")->check(CLI::IsMember(cpu::user_precision_names()))->capture_default_str();
+  app.add_option("--precision", precision, "fp32 (exact) | bf16 | int8 (docs/perf.md)")->check(CLI::IsMember(precision_names()))->capture_default_str();
   app.add_option("--threads,-t", threads, "Compute threads (0 = all cores)")->check(CLI::Range(0, 1024));
   app.add_option("--max-body-bytes", so.max_body_bytes, "Larger request bodies get 413")->check(CLI::Range(size_t(1024), size_t(1) << 30))->capture_default_str();
   app.add_option("--max-documents", so.limits.max_documents, "More documents per request get 422")->check(CLI::Range(size_t(1), size_t(1) << 20))->capture_default_str();
@@ -60,7 +61,7 @@ int serve_main(int argc, char** argv) {
 
   try {
     EngineOptions eo;
-    eo.precision = cpu::parse_precision(precision);
+    eo.precision = parse_precision(precision);
     eo.threads = threads;
     if (model_name.empty()) model_name = std::filesystem::path(model_dir).lexically_normal().filename().string();
     if (model_name.empty()) model_name = "jina-reranker-v3";
@@ -68,7 +69,7 @@ int serve_main(int argc, char** argv) {
     info.model_name = model_name;
     info.precision = precision;
     auto reranker = Reranker::load(model_dir, eo, ro);
-    info.threads = reranker->model().pool().size();
+    info.threads = reranker->model().threads();
     auto engine = make_reranker_engine(std::move(reranker), info);
 
     HttpServer server(*engine, so);

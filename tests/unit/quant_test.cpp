@@ -60,7 +60,7 @@ double rel_err(const std::vector<float>& a, const std::vector<float>& ref) {
 
 std::vector<float> run_int8(const Case& c, int64_t m, int threads) {
   ThreadPool pool(threads);
-  auto p = pack_matrix(c.view, Precision::int8);
+  auto p = pack_matrix(c.view, PackFormat::int8);
   Workspace ws;
   std::vector<float> y(size_t(m * c.view.shape[0]));
   p->apply(c.x.data(), m, y.data(), c.view.shape[0], pool, ws);
@@ -126,7 +126,7 @@ TEST(Quant, ThreadInvariantWithOutliers) {
 // growing and shrinking m gives the same bits as a fresh one per call, and holds the scratch.
 TEST(Quant, ReusedWorkspaceGivesSameBits) {
   Case c = make_case(150, 40, 300, 3, 5);
-  auto p = pack_matrix(c.view, Precision::int8);
+  auto p = pack_matrix(c.view, PackFormat::int8);
   ThreadPool pool(2);
   Workspace shared;
   for (int64_t m : {7, 150, 20, 150, 1}) {

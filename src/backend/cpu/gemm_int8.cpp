@@ -214,7 +214,7 @@ class Int8Matrix final : public PackedMatrix {
   }
   int64_t n() const override { return n_; }
   int64_t k() const override { return k_; }
-  Precision precision() const override { return Precision::int8; }
+  PackFormat format() const override { return PackFormat::int8; }
   size_t bytes() const override { return w_.size() + scale_.size() * 4 + bias_.size() * 4; }
 
   void apply(const float* x, int64_t m, float* y, int64_t ldy, ThreadPool& pool, Workspace& ws) const override {
