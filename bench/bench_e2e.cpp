@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/request.h"
+#include "backend/precision.h"
 #include "core/error.h"
 #include "model/config.h"
 #include "model/qwen3.h"
@@ -111,7 +112,7 @@ int bench_forward(const Args& a, const EngineOptions& eo) {
       model.project(h.data(), 1, e.data());
     });
     auto j = result_line(a, "forward", n, runs, load_s);
-    j["threads"] = model.pool().size();
+    j["threads"] = model.threads();
     std::printf("%s\n", j.dump().c_str());
     std::fflush(stdout);
   }
@@ -132,7 +133,7 @@ int bench_rerank(const Args& a, const EngineOptions& eo) {
   RerankResponse resp;
   auto runs = time_runs(a, cat("rerank ", a.precision), [&] { resp = reranker->rerank(req.request); });
   auto j = result_line(a, "rerank", resp.total_tokens, runs, load_s);
-  j["threads"] = reranker->model().pool().size();
+  j["threads"] = reranker->model().threads();
   j["documents"] = req.request.documents.size();
   j["blocks"] = resp.blocks;
   std::printf("%s\n", j.dump().c_str());
@@ -147,15 +148,7 @@ int main(int argc, char** argv) {
   CLI::App app{"bench_e2e: lastrank end-to-end timing (forward over random ids, or a full rerank)"};
   Args a;
   app.add_option("--model,-m", a.model_dir, "Model directory (config.json, model.safetensors[, tokenizer])")->required();
-  app.add_option("--precision,-p", a.precision, "fp32 | bf16 | int8 (or bf16-weights)")
-      ->check([](const std::string& s) {  // every name cpu::parse_precision accepts
-        try {
-          cpu::parse_precision(s);
-          return std::string();
-        } catch (const Error& e) {
-          return std::string(e.what());
-        }
-      });
+  app.add_option("--precision,-p", a.precision, "fp32 | bf16 | int8")->check(CLI::IsMember(precision_names()));
   app.add_option("--tokens,-n", a.tokens, "Sequence lengths (forward mode); one process per length for clean peak RSS")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   app.add_option("--threads,-t", a.threads, "Compute threads (0 = all cores)")->check(CLI::Range(0, 1024));
@@ -171,7 +164,7 @@ int main(int argc, char** argv) {
   }
   try {
     EngineOptions eo;
-    eo.precision = cpu::parse_precision(a.precision);
+    eo.precision = parse_precision(a.precision);
     eo.threads = a.threads;
     eo.reference_kernels = a.reference;
     return a.request_path.empty() ? bench_forward(a, eo) : bench_rerank(a, eo);

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backend/precision.h"
 #include "core/error.h"
 #include "rerank/reranker.h"
 
@@ -173,7 +174,7 @@ int run(const Args& a) {
   bool ok = true;
   auto load = [&](const std::string& p, int threads) {
     EngineOptions eo;
-    eo.precision = cpu::parse_precision(p);
+    eo.precision = parse_precision(p);
     eo.threads = threads;
     return Reranker::load(a.model_dir, eo);
   };

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "backend/cpu/attention.h"
+#include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/gemm.h"
 #include "backend/cpu/simd.h"
 
@@ -127,15 +128,15 @@ int main(int argc, char** argv) {
       w.data = wb.data();
       w.name = s.name;
       for (const std::string& pn : precs) {
-        const Precision p = parse_precision(pn);
         const double tp0 = now();
-        auto packed = pack_matrix(w, p);
+        auto packed = pack_matrix(w, pack_format(parse_precision(pn)));  // as the CPU backend packs --precision pn
         std::printf("{\"kernel\":\"pack\",\"shape\":\"%s\",\"prec\":\"%s\",\"ms\":%.1f,\"bytes\":%zu}\n", s.name, pn.c_str(),
                     (now() - tp0) * 1e3, packed->bytes());
         for (int64_t th : threads) {
           ThreadPool pool(static_cast<int>(th));
+          Workspace ws;  // kept across the reps, as the backend keeps it across calls
           for (int64_t m : ms) {
-            const Timing t = measure(reps, [&] { packed->apply(x.data(), m, y.data(), s.n, pool); });
+            const Timing t = measure(reps, [&] { packed->apply(x.data(), m, y.data(), s.n, pool, ws); });
             const double flops = 2.0 * m * s.n * s.k;
             std::printf("{\"kernel\":\"gemm\",\"shape\":\"%s\",\"n\":%lld,\"k\":%lld,\"m\":%lld,\"prec\":\"%s\",\"threads\":%lld,"
                         "\"ms\":%.2f,\"gflops\":%.1f,\"gflops_per_cpu_s\":%.1f}\n",
@@ -149,7 +150,7 @@ int main(int argc, char** argv) {
   }
   if (only != "gemm") {
     for (int64_t len : lens) {
-      AttentionShape s{len, 16, 8, 128, 0};
+      cpu::AttentionShape s{len, 16, 8, 128, 0};
       std::vector<float> q(size_t(len * 16 * 128)), k(size_t(len * 8 * 128)), v(k.size()), o(q.size());
       for (float& e : q) e = nd(rng);
       for (float& e : k) e = nd(rng);

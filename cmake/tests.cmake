@@ -53,4 +53,12 @@ if(TARGET lastrank)
   endforeach()
 endif()
 
+# Source checks (grep over src/, no build products): tests/lint/*.sh, run as `bash script SOURCE_DIR`.
+file(GLOB LASTRANK_LINT_TESTS CONFIGURE_DEPENDS tests/lint/*.sh)
+foreach(src ${LASTRANK_LINT_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_test(NAME lint_${name} COMMAND bash ${src} ${CMAKE_SOURCE_DIR})
+  set_tests_properties(lint_${name} PROPERTIES LABELS lint)
+endforeach()
+
 include(cmake/tests_library.cmake)

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/rerank_command.h"
+#include "backend/precision.h"
 #include "core/error.h"
 #include "io/hf_cache.h"
 #include "tokenizer/tokenizer.h"
@@ -68,7 +69,7 @@ int main(int argc, char** argv) {
   rerank->add_option("--precision", precision,
                      "fp32 (exact) | bf16 (default: bf16 products on AVX512_BF16, fp32 accumulation) | int8 (VNNI); "
                      "docs/perf.md")
-      ->check(CLI::IsMember(cpu::user_precision_names()));
+      ->check(CLI::IsMember(precision_names()));
   rerank->add_option("--threads,-t", threads, "Compute threads (0 = all cores)")->check(CLI::Range(0, 1024));
   rerank->add_option("--max-query-tokens", ro.max_query_tokens, "Query truncation limit")->check(CLI::Range(1, 1 << 20));
   rerank->add_option("--max-doc-tokens", ro.max_doc_tokens, "Document truncation limit")->check(CLI::Range(1, 1 << 20));
@@ -94,7 +95,7 @@ int main(int argc, char** argv) {
   try {
     if (*rerank) {
       rc.model = locate_model(model_dir, revision);
-      rc.engine.precision = cpu::parse_precision(precision);
+      rc.engine.precision = parse_precision(precision);
       rc.engine.threads = threads;
       return run_rerank(rc);
     }

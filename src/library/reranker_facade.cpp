@@ -2,7 +2,7 @@
 // (src/rerank/reranker.h): option checks, the CLI's request rules (library/request_check.h), one mutex
 // per model, and the engine's errors as lastrank::Error codes.
 #include "library/engine_names.h"  // engine headers before the public one: see engine_names.h
-#include "backend/cpu/gemm.h"
+#include "backend/precision.h"
 #include "backend/cpu/simd.h"
 
 #include <algorithm>
@@ -44,7 +44,7 @@ void check_length(size_t tokens, const char* name) {
 EngineOptions engine_options(const Options& o) {
   check_options(o);
   EngineOptions eo;
-  eo.precision = cpu::parse_precision(o.precision);
+  eo.precision = parse_precision(o.precision);
   eo.threads = o.threads;
   return eo;
 }
@@ -71,7 +71,7 @@ Ranking to_ranking(const RerankResponse& resp, size_t n_documents, std::optional
 std::string version() { return LASTRANK_VERSION; }
 
 void check_options(const Options& o) {
-  const auto& names = cpu::user_precision_names();
+  const auto& names = precision_names();
   if (std::find(names.begin(), names.end(), o.precision) == names.end())
     throw Error(Error::Code::invalid_argument, cat("precision must be fp32, bf16 or int8, not \"", o.precision, "\""));
   if (o.threads < 0 || o.threads > kMaxThreads)
@@ -107,9 +107,6 @@ Reranker::~Reranker() = default;
 Reranker Reranker::load(const std::string& model_dir, const Options& options) {
   return translated(Error::Code::model, [&] {
     const EngineOptions eo = engine_options(options);
-    std::error_code ec;
-    if (!std::filesystem::is_directory(model_dir, ec))
-      throw Error(Error::Code::model, cat("model directory '", model_dir, "' does not exist or is not a directory"));
     RerankOptions ro;
     ro.max_query_tokens = options.max_query_length;
     ro.max_doc_tokens = options.max_doc_length;
@@ -117,7 +114,7 @@ Reranker Reranker::load(const std::string& model_dir, const Options& options) {
     impl->engine = library::Engine::load(model_dir, eo, ro);
     impl->options = impl->engine->options();
     Qwen3Model& model = impl->engine->model();
-    impl->info = {version(), cpu::precision_name(eo.precision), kernel_set_name(), model.pool().size(),
+    impl->info = {version(), precision_name(eo.precision), kernel_set_name(), model.threads(),
                   model.config().hidden_size, model.config().num_hidden_layers, model.projector_dim(),
                   model.config().vocab_size, options.max_query_length, options.max_doc_length};
     return Reranker(std::move(impl));

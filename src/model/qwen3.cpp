@@ -1,17 +1,14 @@
-// The Qwen3 backbone forward + jina projector on CPU (shared/docs/reference.md §1.3, §1.5).
-// Straight-line code over reused fp32 activation buffers (grown on demand, linear in L; the
-// MLP runs in row chunks). Weights are packed once here (or read raw by the scalar oracle).
+// The Qwen3 backbone forward + jina projector (docs/DEVELOPERS.md, "Model"), written once over
+// the backend seam (backend/backend.h): straight-line code, one function per step, over fp32
+// activation buffers the backend allocates (grown on demand, linear in L; the MLP runs in row
+// chunks). Weights are prepared by the backend once, at construction.
 // Causality: only rows 0..last readout are computed, and the last layer computes q, attention,
-// o_proj, MLP and final norm only at the readout rows (K/V still for all rows) — exact.
+// o_proj, MLP and final norm only at the readout rows (K/V still for all rows): exact.
 #include "model/qwen3.h"
 
 #include <algorithm>
-#include <exception>
 
-#include "backend/cpu/attention.h"
-#include "backend/cpu/ops.h"
 #include "core/error.h"
-#include "io/mmap_file.h"
 
 namespace lastrank {
 
@@ -19,280 +16,284 @@ namespace {
 
 constexpr int64_t kMlpRowChunk = 1024;  // rows per MLP pass: bounds the [rows, inter] buffers
 
-std::vector<float> to_f32(const TensorView& t) {
-  std::vector<float> v(static_cast<size_t>(t.numel()));
-  for (int64_t i = 0; i < t.numel(); ++i) v[size_t(i)] = t.at(i);
-  return v;
-}
-
-template <typename T>
-T* grow(std::vector<T>& v, int64_t n) {
-  if (int64_t(v.size()) < n) v.resize(size_t(n));
-  return v.data();
-}
-
 }  // namespace
-
-// One linear layer: the raw checkpoint view (oracle path) and its packed copy (fast path).
-struct Linear {
-  const TensorView* raw = nullptr;
-  std::unique_ptr<cpu::PackedMatrix> packed;
-  int64_t n() const { return raw->shape[0]; }
-  int64_t k() const { return raw->shape[1]; }
-};
 
 struct Qwen3Model::Impl {
   struct Layer {
-    Linear q, k, v, o, gate, up, down;
-    std::vector<float> input_norm, post_norm, q_norm, k_norm;  // fp32 copies of the norm weights
+    std::unique_ptr<LinearWeight> q, k, v, o, gate, up, down;
+    std::unique_ptr<Buffer> input_norm, post_norm, q_norm, k_norm;  // fp32 norm weights
   };
-  bool reference = false;
-  ThreadPool* pool = nullptr;
+  // One forward call: its lengths and activation pointers (backend memory).
+  struct Pass {
+    int64_t L = 0, R = 0;              // computed rows, readout rows
+    const int64_t* readout = nullptr;  // [R] host
+    const TraceFn* trace = nullptr;
+    float *x = nullptr, *h = nullptr;  // [L, hidden] residual stream; normed input / block outputs
+    float *q = nullptr, *att = nullptr;  // [max(min(L, attn_row_chunk), R), n_q * hd]
+    float *k = nullptr, *v = nullptr;    // [L, n_kv * hd]
+    const float *cos = nullptr, *sin = nullptr;  // RoPE tables [>= L, hd / 2]
+  };
+
+  Impl(const ModelConfig& c, const EngineOptions& o, Backend& b)
+      : cfg(c), opt(o), be(b), hidden(c.hidden_size), hd(c.head_dim), n_q(c.num_attention_heads),
+        n_kv(c.num_key_value_heads), inter(c.intermediate_size), eps(float(c.rms_norm_eps)) {}
+
+  const ModelConfig& cfg;
+  const EngineOptions& opt;
+  Backend& be;
+  const int64_t hidden, hd, n_q, n_kv, inter;
+  const float eps;
+
   std::vector<Layer> layers;
-  std::vector<float> final_norm;
-  Linear proj0, proj2;
-  std::vector<float> inv_freq;
-  std::vector<float> rope_cos, rope_sin;  // [rope_len, hd/2]
+  std::unique_ptr<Weight> embed_table;
+  std::unique_ptr<Buffer> final_norm;
+  std::unique_ptr<LinearWeight> proj0, proj2;
+  // Activations, reused across calls.
+  std::unique_ptr<Buffer> x = be.buffer(), h = be.buffer(), q = be.buffer(), att = be.buffer(), k = be.buffer(),
+                          v = be.buffer();
+  std::unique_ptr<Buffer> g = be.buffer(), u = be.buffer();    // [min(m, kMlpRowChunk), inter]
+  std::unique_ptr<Buffer> xr = be.buffer(), hr = be.buffer();  // [R, hidden] last-layer rows
+  std::unique_ptr<Buffer> rope_cos = be.buffer(), rope_sin = be.buffer();  // [rope_len, hd / 2]
   int64_t rope_len = 0;
-  // Activations (fp32, rows contiguous), reused across calls.
-  std::vector<float> x;     // [L, hidden] residual stream
-  std::vector<float> h;     // [L, hidden] normed input / o_proj and down_proj outputs
-  std::vector<float> q;     // [min(L, EngineOptions::attn_row_chunk), n_q*hd]
-  std::vector<float> k, v;  // [L, n_kv*hd]
-  std::vector<float> att;   // [min(L, EngineOptions::attn_row_chunk), n_q*hd]
-  std::vector<float> g, u;  // [min(L, kMlpRowChunk), inter]
-  std::vector<float> xr, hr;  // [R, hidden] last-layer rows
-  std::vector<float> proj_mid;  // [rows, proj_hidden]
+  std::unique_ptr<Buffer> proj_in = be.buffer(), proj_mid = be.buffer(), proj_out = be.buffer();
+  std::vector<float> trace_host;  // a traced tensor, downloaded
 
-  void pack(Linear& l, const TensorView& w, cpu::Precision p) {
-    l.raw = &w;
-    if (reference) return;
-    l.packed = cpu::pack_matrix(w, p);
-    release_pages(w.data, w.nbytes());  // the packed copy serves from now on: keep RSS to one copy
+  // int8 mode is mixed precision: its first opt.int8_leading_layers layers are prepared as
+  // kInt8LeadingPrecision (qwen3.h says why); every other mode prepares every layer as itself.
+  Precision layer_precision(int64_t layer) const {
+    return opt.precision == Precision::int8 && layer < opt.int8_leading_layers ? kInt8LeadingPrecision
+                                                                                : opt.precision;
   }
 
-  // y[m, n] = x[m, k] · W^T
-  void linear(const Linear& l, const float* in, int64_t m, float* y) {
-    if (m == 0) return;
-    if (reference) {
-      cpu::gemm_ref(in, m, l.k(), *l.raw, y);
-    } else {
-      l.packed->apply(in, m, y, l.n(), *pool);
+  void load(const ModelWeights& w) {
+    std::vector<LinearSpec> specs;
+    for (size_t i = 0; i < w.layers.size(); ++i) {
+      const LayerWeights& lw = w.layers[i];
+      const Precision p = layer_precision(int64_t(i));
+      for (const TensorView* t : {&lw.q_proj, &lw.k_proj, &lw.v_proj, &lw.o_proj, &lw.gate_proj, &lw.up_proj,
+                                  &lw.down_proj})
+        specs.push_back({t, p});
     }
-  }
-
-  void attention(const cpu::AttentionShape& s, const float* qq, const float* kk, const float* vv, float* out) {
-    if (reference) {
-      cpu::attention_ref(s, qq, kk, vv, out);
-    } else {
-      cpu::attention(s, qq, kk, vv, out, *pool);
+    // The projector is tiny and its output feeds cosines: always fp32 (the HF fp32 reference).
+    specs.push_back({&w.projector0, Precision::fp32});
+    specs.push_back({&w.projector2, Precision::fp32});
+    std::vector<std::unique_ptr<LinearWeight>> lin = be.load_linears(specs);
+    auto next = lin.begin();
+    layers.resize(w.layers.size());
+    for (size_t i = 0; i < w.layers.size(); ++i) {
+      Layer& l = layers[i];
+      for (std::unique_ptr<LinearWeight>* dst : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down})
+        *dst = std::move(*next++);
+      const LayerWeights& lw = w.layers[i];
+      l.input_norm = be.load_vector(lw.input_layernorm);
+      l.post_norm = be.load_vector(lw.post_attention_layernorm);
+      l.q_norm = be.load_vector(lw.q_norm);
+      l.k_norm = be.load_vector(lw.k_norm);
     }
+    proj0 = std::move(*next++);
+    proj2 = std::move(*next++);
+    final_norm = be.load_vector(w.norm);
+    embed_table = be.load_table(w.embed_tokens);
   }
 
-  void ensure_rope(int64_t n_pos, int64_t hd) {
+  void emit(const Pass& p, const char* name, int64_t layer, const float* data, int64_t rows, int64_t cols) {
+    if (!p.trace || !*p.trace) return;
+    trace_host.resize(size_t(rows * cols));
+    be.download(data, rows * cols, trace_host.data());
+    (*p.trace)(name, int(layer), trace_host.data(), rows, cols);
+  }
+
+  void ensure_rope(int64_t n_pos) {
     if (n_pos <= rope_len) return;
     const int64_t len = std::max(n_pos, 2 * rope_len);
-    const int64_t half = hd / 2;
-    rope_cos.resize(size_t(len * half));
-    rope_sin.resize(size_t(len * half));
-    cpu::rope_tables(inv_freq, len, rope_cos.data(), rope_sin.data());
+    be.rope_tables(cfg.rope_theta, hd, len, rope_cos->grow(len * (hd / 2)), rope_sin->grow(len * (hd / 2)));
     rope_len = len;
   }
 
-  // SwiGLU MLP of rows in[0..m) [m, hidden] → out [m, hidden] (out may alias in).
-  void mlp(const Layer& ly, const float* in, int64_t m, float* out, int64_t hidden, int64_t inter) {
+  static void check_readout(const std::vector<int32_t>& ids, const std::vector<int64_t>& readout) {
+    for (size_t r = 0; r < readout.size(); ++r) {
+      if (readout[r] < 0 || readout[r] >= int64_t(ids.size()) || (r > 0 && readout[r] <= readout[r - 1]))
+        fail("forward: readout positions must be ascending and < ", ids.size(), "; found ", readout[r],
+             " at index ", r);
+    }
+  }
+
+  // Sizes the buffers for rows 0..last readout (causality: later tokens never influence them).
+  Pass begin(const std::vector<int64_t>& readout, const TraceFn* trace) {
+    Pass p;
+    p.R = int64_t(readout.size());
+    p.L = readout.back() + 1;
+    p.readout = readout.data();
+    p.trace = trace;
+    // q / att hold one query chunk; the last layer needs R rows (the readout rows) of each.
+    const int64_t q_rows = std::max(std::min(p.L, opt.attn_row_chunk), p.R);
+    p.x = x->grow(p.L * hidden);
+    p.h = h->grow(p.L * hidden);
+    p.q = q->grow(q_rows * n_q * hd);
+    p.k = k->grow(p.L * n_kv * hd);
+    p.v = v->grow(p.L * n_kv * hd);
+    p.att = att->grow(q_rows * n_q * hd);
+    ensure_rope(p.L);
+    p.cos = rope_cos->data();
+    p.sin = rope_sin->data();
+    return p;
+  }
+
+  AttentionShape attention_shape(const Pass& p, int64_t li) const {
+    AttentionShape s{p.L, n_q, n_kv, hd, cfg.window_for_layer(li)};
+    // bf16 mode rounds the attention operands too (Q, K, V, P: bf16 products, fp32 softmax).
+    s.bf16 = opt.precision == Precision::bf16;
+    return s;
+  }
+
+  // Input norm into h, then K and V (normed, rotated) over all L rows.
+  void keys_values(const Pass& p, const Layer& ly) {
+    be.rms_norm(p.x, p.L, hidden, ly.input_norm->data(), eps, p.h);
+    be.linear(*ly.k, p.h, p.L, p.k);
+    be.linear(*ly.v, p.h, p.L, p.v);
+    be.rms_norm(p.k, p.L * n_kv, hd, ly.k_norm->data(), eps, p.k);
+    be.rope(p.k, p.L, n_kv, hd, p.cos, p.sin, nullptr);
+  }
+
+  // q_proj, q norm and RoPE into p.q of m rows `in` [m, hidden] at positions r0 + r, or pos[r]
+  // (host) when pos is given.
+  void queries(const Pass& p, const Layer& ly, const float* in, int64_t m, int64_t r0, const int64_t* pos) {
+    be.linear(*ly.q, in, m, p.q);
+    be.rms_norm(p.q, m * n_q, hd, ly.q_norm->data(), eps, p.q);
+    be.rope(p.q, m, n_q, hd, p.cos + r0 * (hd / 2), p.sin + r0 * (hd / 2), pos);
+  }
+
+  // Attention of all L rows, queries in chunks of attn_row_chunk rows (keys/values: all rows up to
+  // the chunk's end). o_proj of a chunk overwrites h's rows of that chunk, which no later chunk reads.
+  void attend_all_rows(const Pass& p, int64_t li) {
+    const Layer& ly = layers[size_t(li)];
+    const int64_t chunk = opt.attn_row_chunk;
+    for (int64_t r0 = 0; r0 < p.L; r0 += chunk) {
+      const int64_t rows = std::min(chunk, p.L - r0);
+      AttentionShape s = attention_shape(p, li);
+      s.q_begin = r0;
+      s.len = r0 + rows;
+      queries(p, ly, p.h + r0 * hidden, rows, r0, nullptr);
+      be.attention(s, p.q, p.k, p.v, p.att);
+      be.linear(*ly.o, p.att, rows, p.h + r0 * hidden);
+    }
+  }
+
+  // Attention of the R readout rows only: hr [R, hidden] (their normed input) -> o_proj into hr.
+  void attend_readout_rows(const Pass& p, int64_t li, float* hr) {
+    const Layer& ly = layers[size_t(li)];
+    queries(p, ly, hr, p.R, 0, p.readout);
+    be.attention_rows(attention_shape(p, li), p.readout, p.R, p.q, p.k, p.v, p.att);
+    be.linear(*ly.o, p.att, p.R, hr);
+  }
+
+  // SwiGLU MLP of rows in[0..m) [m, hidden] -> out [m, hidden] (out may alias in).
+  void mlp(const Layer& ly, const float* in, int64_t m, float* out) {
     for (int64_t r0 = 0; r0 < m; r0 += kMlpRowChunk) {
       const int64_t rows = std::min(kMlpRowChunk, m - r0);
-      float* gg = grow(g, rows * inter);
-      float* uu = grow(u, rows * inter);
-      linear(ly.gate, in + r0 * hidden, rows, gg);
-      linear(ly.up, in + r0 * hidden, rows, uu);
-      cpu::swiglu(gg, uu, rows * inter, *pool);
-      linear(ly.down, gg, rows, out + r0 * hidden);
+      float* gg = g->grow(rows * inter);
+      float* uu = u->grow(rows * inter);
+      be.linear(*ly.gate, in + r0 * hidden, rows, gg);
+      be.linear(*ly.up, in + r0 * hidden, rows, uu);
+      be.swiglu(gg, uu, rows * inter);
+      be.linear(*ly.down, gg, rows, out + r0 * hidden);
     }
+  }
+
+  // After attention (its output in hh): residual, post norm, MLP, residual; on `rows` rows of xx.
+  void layer_tail(const Pass& p, int64_t li, float* xx, float* hh, int64_t rows) {
+    const Layer& ly = layers[size_t(li)];
+    emit(p, "attn_out", li, hh, rows, hidden);
+    be.add(xx, hh, rows * hidden);
+    be.rms_norm(xx, rows, hidden, ly.post_norm->data(), eps, hh);
+    mlp(ly, hh, rows, hh);
+    emit(p, "mlp_out", li, hh, rows, hidden);
+    be.add(xx, hh, rows * hidden);
+    emit(p, "layer_out", li, xx, rows, hidden);
+  }
+
+  // Every layer but the last, over all L rows.
+  void inner_layer(const Pass& p, int64_t li) {
+    keys_values(p, layers[size_t(li)]);
+    attend_all_rows(p, li);
+    layer_tail(p, li, p.x, p.h, p.L);
+  }
+
+  // The last layer: K/V over all rows, everything after only at the R readout rows; then the
+  // final norm, into out [R, hidden] (host).
+  void last_layer(const Pass& p, float* out) {
+    const int64_t li = int64_t(layers.size()) - 1;
+    keys_values(p, layers[size_t(li)]);
+    float* xx = xr->grow(p.R * hidden);
+    float* hh = hr->grow(p.R * hidden);
+    be.gather_rows(p.h, hidden, p.readout, p.R, hh);
+    be.gather_rows(p.x, hidden, p.readout, p.R, xx);
+    attend_readout_rows(p, li, hh);
+    layer_tail(p, li, xx, hh, p.R);
+    be.rms_norm(xx, p.R, hidden, final_norm->data(), eps, hh);
+    emit(p, "final_norm", -1, hh, p.R, hidden);
+    be.download(hh, p.R * hidden, out);
+  }
+
+  void forward(const std::vector<int32_t>& ids, const std::vector<int64_t>& readout, float* out,
+               const TraceFn* trace) {
+    check_readout(ids, readout);
+    if (readout.empty()) return;
+    const Pass p = begin(readout, trace);
+    be.embed(*embed_table, ids.data(), p.L, p.x);
+    emit(p, "embed", -1, p.x, p.L, hidden);
+    for (int64_t li = 0; li + 1 < int64_t(layers.size()); ++li) inner_layer(p, li);
+    last_layer(p, out);
+  }
+
+  void project(const float* hs, int64_t rows, float* e) {
+    if (rows <= 0) return;
+    const int64_t mid = proj0->n(), dim = proj2->n();
+    float* in = proj_in->grow(rows * hidden);
+    float* t = proj_mid->grow(rows * mid);
+    float* o = proj_out->grow(rows * dim);
+    be.upload(hs, rows * hidden, in);
+    be.linear(*proj0, in, rows, t);
+    be.relu(t, rows * mid);
+    be.linear(*proj2, t, rows, o);
+    be.download(o, rows * dim, e);
   }
 };
 
 Qwen3Model::Qwen3Model(ModelConfig cfg, ModelWeights weights, const EngineOptions& opt)
-    : cfg_(std::move(cfg)), weights_(std::move(weights)), opt_(opt) {
-  LR_CHECK(int64_t(weights_.layers.size()) == cfg_.num_hidden_layers, "weights/config layer count mismatch");
+    : Qwen3Model(std::move(cfg), std::move(weights), opt,
+                 make_backend(opt.backend, BackendOptions{opt.threads, opt.reference_kernels})) {}
+
+Qwen3Model::Qwen3Model(ModelConfig cfg, ModelWeights weights, const EngineOptions& opt,
+                       std::unique_ptr<Backend> backend)
+    : cfg_(std::move(cfg)), weights_(std::move(weights)), opt_(opt), backend_(std::move(backend)) {
+  LR_CHECK(backend_ != nullptr, "Qwen3Model: no backend");
+  LR_CHECK(int64_t(weights_.layers.size()) == cfg_.num_hidden_layers && cfg_.num_hidden_layers > 0,
+           "weights/config layer count mismatch");
   LR_CHECK(cfg_.head_dim % 2 == 0 && cfg_.num_key_value_heads > 0 &&
                cfg_.num_attention_heads % cfg_.num_key_value_heads == 0,
            "bad head configuration");
   LR_CHECK(opt_.attn_row_chunk > 0, "attn_row_chunk must be positive: ", opt_.attn_row_chunk);
-  pool_ = std::make_unique<ThreadPool>(opt_.threads);
-  impl_ = std::make_unique<Impl>();
-  Impl& m = *impl_;
-  m.reference = opt_.reference_kernels;
-  m.pool = pool_.get();
-  const cpu::Precision p = opt_.precision;
-  // int8 mode is mixed precision: the first opt_.int8_leading_layers layers are packed as
-  // kInt8LeadingPrecision (qwen3.h says why); every other mode packs every layer as p.
-  auto layer_precision = [&](int64_t layer) {
-    return p == cpu::Precision::int8 && layer < opt_.int8_leading_layers ? kInt8LeadingPrecision : p;
-  };
-  m.layers.resize(weights_.layers.size());
-  // Layers are packed in parallel (load time: the repacking and the first touch of the packed
-  // pages split over the pool). A packing error (e.g. a shape the int8 kernel rejects) is carried
-  // out of the worker and rethrown here: the first one by layer order, so the message is stable.
-  std::vector<std::exception_ptr> errors(weights_.layers.size());
-  pool_->parallel_for(int64_t(weights_.layers.size()), 1, [&](int64_t b, int64_t e, int) {
-    for (int64_t i = b; i < e; ++i) {
-      try {
-        const LayerWeights& w = weights_.layers[size_t(i)];
-        Impl::Layer& l = m.layers[size_t(i)];
-        const cpu::Precision lp = layer_precision(i);
-        m.pack(l.q, w.q_proj, lp);
-        m.pack(l.k, w.k_proj, lp);
-        m.pack(l.v, w.v_proj, lp);
-        m.pack(l.o, w.o_proj, lp);
-        m.pack(l.gate, w.gate_proj, lp);
-        m.pack(l.up, w.up_proj, lp);
-        m.pack(l.down, w.down_proj, lp);
-        l.input_norm = to_f32(w.input_layernorm);
-        l.post_norm = to_f32(w.post_attention_layernorm);
-        l.q_norm = to_f32(w.q_norm);
-        l.k_norm = to_f32(w.k_norm);
-      } catch (...) {
-        errors[size_t(i)] = std::current_exception();
-      }
-    }
-  });
-  for (const std::exception_ptr& e : errors)
-    if (e) std::rethrow_exception(e);
-  m.final_norm = to_f32(weights_.norm);
-  // The projector is tiny and its output feeds cosines: always fp32 (the HF fp32 reference).
-  m.pack(m.proj0, weights_.projector0, cpu::Precision::fp32);
-  m.pack(m.proj2, weights_.projector2, cpu::Precision::fp32);
-  m.inv_freq = cpu::rope_inv_freq(cfg_.rope_theta, cfg_.head_dim);
+  impl_ = std::make_unique<Impl>(cfg_, opt_, *backend_);
+  impl_->load(weights_);
 }
 
 Qwen3Model::~Qwen3Model() = default;
 
-std::vector<cpu::Precision> Qwen3Model::layer_precisions(int64_t layer) const {
+std::vector<Precision> Qwen3Model::layer_precisions(int64_t layer) const {
   LR_CHECK(layer >= 0 && layer < int64_t(impl_->layers.size()), "layer out of range: ", layer);
   const Impl::Layer& l = impl_->layers[size_t(layer)];
-  std::vector<cpu::Precision> r;
-  for (const Linear* x : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down})
-    r.push_back(x->packed ? x->packed->precision() : opt_.precision);
+  std::vector<Precision> r;
+  for (const LinearWeight* w : {l.q.get(), l.k.get(), l.v.get(), l.o.get(), l.gate.get(), l.up.get(), l.down.get()})
+    r.push_back(w->precision());
   return r;
 }
 
 void Qwen3Model::forward(const std::vector<int32_t>& ids, const std::vector<int64_t>& readout, float* out,
                          const TraceFn* trace) {
-  Impl& m = *impl_;
-  ThreadPool& pool = *pool_;
-  const int64_t R = int64_t(readout.size());
-  if (R == 0) return;
-  for (int64_t r = 0; r < R; ++r) {
-    if (readout[size_t(r)] < 0 || readout[size_t(r)] >= int64_t(ids.size()) ||
-        (r > 0 && readout[size_t(r)] <= readout[size_t(r - 1)]))
-      fail("forward: readout positions must be ascending and < ", ids.size(), "; found ", readout[size_t(r)],
-           " at index ", r);
-  }
-  const int64_t L = readout.back() + 1;  // causality: later tokens never influence the readout rows
-  const int64_t hidden = cfg_.hidden_size, hd = cfg_.head_dim, n_q = cfg_.num_attention_heads,
-                n_kv = cfg_.num_key_value_heads, inter = cfg_.intermediate_size;
-  const int64_t qdim = n_q * hd, kvdim = n_kv * hd;
-  const float eps = float(cfg_.rms_norm_eps);
-  const int64_t n_layers = cfg_.num_hidden_layers;
-  auto emit = [&](const char* name, int layer, const float* data, int64_t rows, int64_t cols) {
-    if (trace && *trace) (*trace)(name, layer, data, rows, cols);
-  };
-
-  float* x = grow(m.x, L * hidden);
-  float* h = grow(m.h, L * hidden);
-  // q / att hold one query chunk; the last layer needs R rows (the readout rows) of each.
-  const int64_t chunk = opt_.attn_row_chunk;
-  const int64_t q_rows = std::max(std::min(L, chunk), R);
-  float* q = grow(m.q, q_rows * qdim);
-  float* k = grow(m.k, L * kvdim);
-  float* v = grow(m.v, L * kvdim);
-  float* att = grow(m.att, q_rows * qdim);
-  m.ensure_rope(L, hd);
-  const float* cos = m.rope_cos.data();
-  const float* sin = m.rope_sin.data();
-
-  cpu::embedding_lookup(weights_.embed_tokens, ids.data(), L, x, pool);
-  emit("embed", -1, x, L, hidden);
-
-  for (int64_t li = 0; li < n_layers; ++li) {
-    const Impl::Layer& ly = m.layers[size_t(li)];
-    cpu::AttentionShape shape{L, n_q, n_kv, hd, cfg_.window_for_layer(li)};
-    // bf16 mode rounds the attention operands too (Q, K, V, P: vdpbf16ps products, fp32 softmax).
-    shape.bf16 = opt_.precision == cpu::Precision::bf16_dot;
-    const bool last = li == n_layers - 1;
-    const int layer = int(li);
-
-    // Attention block. K/V always over all L rows.
-    cpu::rms_norm(x, L, hidden, ly.input_norm.data(), eps, h, pool);
-    m.linear(ly.k, h, L, k);
-    m.linear(ly.v, h, L, v);
-    cpu::rms_norm(k, L * n_kv, hd, ly.k_norm.data(), eps, k, pool);
-    cpu::apply_rope(k, L, n_kv, hd, cos, sin, nullptr, pool);
-    if (!last) {
-      // Queries in chunks of attn_row_chunk rows (keys/values: all rows up to the chunk's end).
-      // o_proj of a chunk overwrites h's rows of that chunk, which no later chunk reads.
-      for (int64_t r0 = 0; r0 < L; r0 += chunk) {
-        const int64_t rows = std::min(chunk, L - r0);
-        cpu::AttentionShape cs = shape;
-        cs.q_begin = r0;
-        cs.len = r0 + rows;
-        m.linear(ly.q, h + r0 * hidden, rows, q);
-        cpu::rms_norm(q, rows * n_q, hd, ly.q_norm.data(), eps, q, pool);
-        cpu::apply_rope(q, rows, n_q, hd, cos + r0 * (hd / 2), sin + r0 * (hd / 2), nullptr, pool);
-        m.attention(cs, q, k, v, att);
-        m.linear(ly.o, att, rows, h + r0 * hidden);
-      }
-      emit("attn_out", layer, h, L, hidden);
-      cpu::add_inplace(x, h, L * hidden, pool);
-      cpu::rms_norm(x, L, hidden, ly.post_norm.data(), eps, h, pool);
-      m.mlp(ly, h, L, h, hidden, inter);
-      emit("mlp_out", layer, h, L, hidden);
-      cpu::add_inplace(x, h, L * hidden, pool);
-      emit("layer_out", layer, x, L, hidden);
-      continue;
-    }
-    // Last layer: everything after K/V only at the R readout rows.
-    float* xr = grow(m.xr, R * hidden);
-    float* hr = grow(m.hr, R * hidden);
-    for (int64_t r = 0; r < R; ++r) {
-      std::copy_n(h + readout[size_t(r)] * hidden, hidden, hr + r * hidden);
-      std::copy_n(x + readout[size_t(r)] * hidden, hidden, xr + r * hidden);
-    }
-    m.linear(ly.q, hr, R, q);
-    cpu::rms_norm(q, R * n_q, hd, ly.q_norm.data(), eps, q, pool);
-    cpu::apply_rope(q, R, n_q, hd, cos, sin, readout.data(), pool);
-    if (m.reference) {
-      // Oracle: full causal attention over all rows, then pick the readout rows.
-      std::vector<float> qall(size_t(L * qdim), 0.f), oall(size_t(L * qdim));
-      for (int64_t r = 0; r < R; ++r) std::copy_n(q + r * qdim, qdim, qall.data() + readout[size_t(r)] * qdim);
-      cpu::attention_ref(shape, qall.data(), k, v, oall.data());
-      for (int64_t r = 0; r < R; ++r) std::copy_n(oall.data() + readout[size_t(r)] * qdim, qdim, att + r * qdim);
-    } else {
-      cpu::attention_rows(shape, readout.data(), R, q, k, v, att, pool);
-    }
-    m.linear(ly.o, att, R, hr);
-    emit("attn_out", layer, hr, R, hidden);
-    cpu::add_inplace(xr, hr, R * hidden, pool);
-    cpu::rms_norm(xr, R, hidden, ly.post_norm.data(), eps, hr, pool);
-    m.mlp(ly, hr, R, hr, hidden, inter);
-    emit("mlp_out", layer, hr, R, hidden);
-    cpu::add_inplace(xr, hr, R * hidden, pool);
-    emit("layer_out", layer, xr, R, hidden);
-    cpu::rms_norm(xr, R, hidden, m.final_norm.data(), eps, out, pool);
-    emit("final_norm", -1, out, R, hidden);
-  }
+  impl_->forward(ids, readout, out, trace);
 }
 
-void Qwen3Model::project(const float* h, int64_t rows, float* e) {
-  Impl& m = *impl_;
-  if (rows <= 0) return;
-  const int64_t mid = weights_.projector_hidden();
-  float* t = grow(m.proj_mid, rows * mid);
-  m.linear(m.proj0, h, rows, t);
-  for (int64_t i = 0; i < rows * mid; ++i) t[i] = std::max(t[i], 0.0f);
-  m.linear(m.proj2, t, rows, e);
-}
+void Qwen3Model::project(const float* h, int64_t rows, float* e) { impl_->project(h, rows, e); }
 
 }  // namespace lastrank

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <thread>
 
+#include "backend/precision.h"
 #include "core/error.h"
 #include "io/hf_cache.h"
 #include "server/http_server.h"
@@ -39,7 +40,7 @@ int serve_main(int argc, char** argv) {
   app.add_option("--port-file", port_file, "Write the bound port to this file once listening");
   app.add_option("--api-key", so.api_key, "Require \"Authorization: Bearer KEY\" on every route but /health")
       ->envname("LASTRANK_API_KEY");
-  app.add_option("--precision", precision, "fp32 (exact) | bf16 | int8 (docs/perf.md)")->check(CLI::IsMember(cpu::user_precision_names()))
+  app.add_option("--precision", precision, "fp32 (exact) | bf16 | int8 (docs/perf.md)")->check(CLI::IsMember(precision_names()))
       ->envname("LASTRANK_PRECISION")->capture_default_str();
   app.add_option("--threads,-t", threads, "Compute threads (0 = all cores)")->check(CLI::Range(0, 1024))
       ->envname("LASTRANK_THREADS");
@@ -72,7 +73,7 @@ int serve_main(int argc, char** argv) {
 
   try {
     EngineOptions eo;
-    eo.precision = cpu::parse_precision(precision);
+    eo.precision = parse_precision(precision);
     eo.threads = threads;
     const ModelLocation model = locate_model(model_dir, revision);
     if (model_name.empty()) model_name = model.name;
@@ -80,7 +81,7 @@ int serve_main(int argc, char** argv) {
     info.model_name = model_name;
     info.precision = precision;
     auto reranker = Reranker::load(model.dir, eo, ro);
-    info.threads = reranker->model().pool().size();
+    info.threads = reranker->model().threads();
     auto engine = make_reranker_engine(std::move(reranker), info);
 
     HttpServer server(*engine, so);

@@ -45,7 +45,7 @@ lastrank_reranker* model() {
 // The engine's response for the same request, top_n unset.
 lastrank::RerankResponse engine_response(bool embeddings) {
   lastrank::EngineOptions eo;
-  eo.precision = lastrank::cpu::Precision::fp32;
+  eo.precision = lastrank::Precision::fp32;
   eo.threads = 2;
   auto engine = lastrank::Reranker::load(kModel, eo);
   lastrank::RerankRequest req;

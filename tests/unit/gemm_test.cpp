@@ -90,24 +90,25 @@ void expect_close(const std::vector<float>& x, const TensorView& w, int64_t m, c
 
 std::vector<float> run_packed(const PackedMatrix& p, const std::vector<float>& x, int64_t m, int64_t ldy, int threads) {
   ThreadPool pool(threads);
+  Workspace ws;
   std::vector<float> y(size_t(m * ldy), -7.0f);  // poison: columns >= n must stay untouched
-  p.apply(x.data(), m, y.data(), ldy, pool);
+  p.apply(x.data(), m, y.data(), ldy, pool, ws);
   return y;
 }
 
-void check_case(int64_t m, int64_t n, int64_t k, Precision prec, DType dt) {
+void check_case(int64_t m, int64_t n, int64_t k, PackFormat prec, DType dt) {
   const std::string what = ::testing::PrintToString(std::vector<int64_t>{m, n, k}) + " prec " +
-                           std::to_string(int(prec)) + " dtype " + std::string(dtype_name(dt));
+                           pack_format_name(prec) + " dtype " + std::string(dtype_name(dt));
   Weights w = make_weights(n, k, dt, uint32_t(m * 131 + n * 7 + k));
   std::vector<float> x = make_x(m, k, uint32_t(k * 3 + 1));
   auto packed = pack_matrix(w.view, prec);
   ASSERT_EQ(packed->n(), n);
   ASSERT_EQ(packed->k(), k);
-  ASSERT_EQ(packed->precision(), prec);
+  ASSERT_EQ(packed->format(), prec);
   const int64_t ldy = n + 3;
   std::vector<float> y = run_packed(*packed, x, m, ldy, 2);
   std::vector<float> ref(size_t(m * n));
-  if (prec == Precision::int8) {
+  if (prec == PackFormat::int8) {
     gemm_int8_ref(x.data(), m, k, w.view, ref.data());
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) {
@@ -115,13 +116,13 @@ void check_case(int64_t m, int64_t n, int64_t k, Precision prec, DType dt) {
         ASSERT_LE(std::fabs(got - r), kInt8VsRefTol * (std::fabs(r) + 1e-3)) << what << " at " << i << "," << j;
       }
   } else {
-    const bool bf16w = prec == Precision::bf16 || prec == Precision::bf16_dot;
+    const bool bf16w = prec == PackFormat::bf16_weights || prec == PackFormat::bf16_dot;
     Weights wr = bf16w ? rounded_bf16(w) : Weights{};
     const TensorView& wv = bf16w ? wr.view : w.view;
     // Where the bf16 kernel multiplies bf16 pairs (vdpbf16ps), x is rounded to bf16 as well;
     // the products are then exact and only the fp32 summation differs from the reference.
     std::vector<float> xr = x;
-    if (prec == Precision::bf16_dot && gemm_bf16_dot_rounds_activations())
+    if (prec == PackFormat::bf16_dot && gemm_bf16_dot_rounds_activations())
       for (float& v : xr) v = round_to_bf16(v);
     gemm_ref(xr.data(), m, k, wv, ref.data());
     expect_close(xr, wv, m, y, ldy, ref, kF32Tol, what);
@@ -132,7 +133,7 @@ void check_case(int64_t m, int64_t n, int64_t k, Precision prec, DType dt) {
 
 const int64_t kSizes[] = {1, 7, 63, 64, 65, 129};
 
-class GemmPrecision : public ::testing::TestWithParam<Precision> {};
+class GemmPrecision : public ::testing::TestWithParam<PackFormat> {};
 
 TEST_P(GemmPrecision, AwkwardShapesMatchReference) {
   for (int64_t m : kSizes)
@@ -169,9 +170,9 @@ TEST_P(GemmPrecision, ThreadCountInvariantBitwise) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, GemmPrecision,
-                         ::testing::Values(Precision::fp32, Precision::bf16, Precision::int8, Precision::bf16_dot),
+                         ::testing::Values(PackFormat::fp32, PackFormat::bf16_weights, PackFormat::int8, PackFormat::bf16_dot),
                          [](const auto& info) {
-                           std::string name = precision_name(info.param);
+                           std::string name = pack_format_name(info.param);
                            std::replace(name.begin(), name.end(), '-', '_');
                            return name;
                          });
@@ -180,16 +181,16 @@ TEST(Gemm, PackRejectsBadWeights) {
   Weights w = make_weights(4, 8, DType::F32, 1);
   TensorView bad = w.view;
   bad.rank = 1;
-  EXPECT_THROW(pack_matrix(bad, Precision::fp32), Error);
+  EXPECT_THROW(pack_matrix(bad, PackFormat::fp32), Error);
   bad = w.view;
   bad.dtype = DType::I32;
-  EXPECT_THROW(pack_matrix(bad, Precision::bf16), Error);
+  EXPECT_THROW(pack_matrix(bad, PackFormat::bf16_weights), Error);
   bad = w.view;
   bad.data = nullptr;
-  EXPECT_THROW(pack_matrix(bad, Precision::int8), Error);
+  EXPECT_THROW(pack_matrix(bad, PackFormat::int8), Error);
 }
 
-// bf16 mode (Precision::bf16_dot: bf16 activations, vdpbf16ps): channels far larger than the rest are compensated
+// bf16-dot (the bf16 precision's format: bf16 activations, vdpbf16ps): channels far larger than the rest are compensated
 // (their rounding residual added back in fp32), so the result is the product with those channels
 // exact and all others rounded. Without the compensation the 300x channels' rounding error alone
 // (~2^-9 of the dominant terms) is ~100x this test's tolerance.
@@ -202,7 +203,7 @@ TEST(Gemm, Bf16OutlierChannelsAreExact) {
     std::vector<float> x = make_x(m, k, uint32_t(m + 1));
     for (int64_t i = 0; i < m; ++i)
       for (size_t h = 0; h < hot.size(); ++h) x[size_t(i * k + hot[h])] *= 300.0f + 50.0f * float(h);
-    auto packed = pack_matrix(w.view, Precision::bf16_dot);
+    auto packed = pack_matrix(w.view, PackFormat::bf16_dot);
     std::vector<float> y = run_packed(*packed, x, m, n, 2);
     std::vector<float> xr = x;
     for (int64_t i = 0; i < m; ++i)
@@ -214,26 +215,22 @@ TEST(Gemm, Bf16OutlierChannelsAreExact) {
   }
 }
 
-TEST(Gemm, PrecisionNames) {
-  for (Precision p : {Precision::fp32, Precision::bf16, Precision::bf16_dot, Precision::int8})
-    EXPECT_EQ(parse_precision(precision_name(p)), p);
-  EXPECT_EQ(parse_precision("bf16"), Precision::bf16_dot);  // the default mode is the bf16-dot path
-  EXPECT_EQ(user_precision_names(), (std::vector<std::string>{"fp32", "bf16", "int8"}));
-  for (const std::string& n : user_precision_names()) EXPECT_NO_THROW(parse_precision(n));
-  EXPECT_THROW(parse_precision("fp16"), Error);
-  EXPECT_THROW(parse_precision("fast-bf16"), Error);
-  EXPECT_THROW(parse_precision(""), Error);
+TEST(Gemm, PackFormatNames) {
+  EXPECT_STREQ(pack_format_name(PackFormat::fp32), "fp32");
+  EXPECT_STREQ(pack_format_name(PackFormat::bf16_weights), "bf16-weights");
+  EXPECT_STREQ(pack_format_name(PackFormat::bf16_dot), "bf16-dot");
+  EXPECT_STREQ(pack_format_name(PackFormat::int8), "int8");
 }
 
-// bf16 weights are stored as bf16 by every bf16-capable mode, fp32 included (exact products at half
+// bf16 weights are stored as bf16 by every bf16-capable format, fp32 included (exact products at half
 // the memory); only F32/F16 weights in fp32 mode take 4 bytes each.
 TEST(Gemm, Bf16WeightsStayHalfSize) {
   Weights w = make_weights(256, 512, DType::BF16, 2);
-  for (Precision p : {Precision::fp32, Precision::bf16, Precision::bf16_dot})
-    EXPECT_LE(pack_matrix(w.view, p)->bytes(), size_t(256 * 512 * 2 * 1.1)) << precision_name(p);
+  for (PackFormat p : {PackFormat::fp32, PackFormat::bf16_weights, PackFormat::bf16_dot})
+    EXPECT_LE(pack_matrix(w.view, p)->bytes(), size_t(256 * 512 * 2 * 1.1)) << pack_format_name(p);
   Weights w32 = make_weights(256, 512, DType::F32, 2);
-  EXPECT_GE(pack_matrix(w32.view, Precision::fp32)->bytes(), size_t(256 * 512 * 4));
-  EXPECT_LE(pack_matrix(w32.view, Precision::bf16)->bytes(), size_t(256 * 512 * 2 * 1.1));
+  EXPECT_GE(pack_matrix(w32.view, PackFormat::fp32)->bytes(), size_t(256 * 512 * 4));
+  EXPECT_LE(pack_matrix(w32.view, PackFormat::bf16_weights)->bytes(), size_t(256 * 512 * 2 * 1.1));
 }
 
 }  // namespace

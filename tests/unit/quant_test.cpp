@@ -60,9 +60,10 @@ double rel_err(const std::vector<float>& a, const std::vector<float>& ref) {
 
 std::vector<float> run_int8(const Case& c, int64_t m, int threads) {
   ThreadPool pool(threads);
-  auto p = pack_matrix(c.view, Precision::int8);
+  auto p = pack_matrix(c.view, PackFormat::int8);
+  Workspace ws;
   std::vector<float> y(size_t(m * c.view.shape[0]));
-  p->apply(c.x.data(), m, y.data(), c.view.shape[0], pool);
+  p->apply(c.x.data(), m, y.data(), c.view.shape[0], pool, ws);
   return y;
 }
 
@@ -119,6 +120,23 @@ TEST(Quant, ThreadInvariantWithOutliers) {
   Case c = make_case(90, 70, 300, 5, 3);
   EXPECT_EQ(run_int8(c, 90, 1), run_int8(c, 90, 2));
   EXPECT_EQ(run_int8(c, 90, 1), run_int8(c, 90, 3));
+}
+
+// The activation scratch lives in the caller's Workspace: one workspace reused over calls of
+// growing and shrinking m gives the same bits as a fresh one per call, and holds the scratch.
+TEST(Quant, ReusedWorkspaceGivesSameBits) {
+  Case c = make_case(150, 40, 300, 3, 5);
+  auto p = pack_matrix(c.view, PackFormat::int8);
+  ThreadPool pool(2);
+  Workspace shared;
+  for (int64_t m : {7, 150, 20, 150, 1}) {
+    std::vector<float> reused(size_t(m * 40)), fresh(reused.size());
+    p->apply(c.x.data(), m, reused.data(), 40, pool, shared);
+    Workspace own;
+    p->apply(c.x.data(), m, fresh.data(), 40, pool, own);
+    EXPECT_EQ(reused, fresh) << "m " << m;
+    EXPECT_GT(own.held_bytes(), size_t(m * 300)) << "m " << m;  // >= one byte per quantized activation
+  }
 }
 
 TEST(Quant, FidelityOnLayerWidths) {

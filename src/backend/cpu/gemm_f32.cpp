@@ -81,8 +81,8 @@ class PanelMatrix final : public PackedMatrix {
  public:
   // pairs: bf16 weights stored as k-pair-interleaved panels for the vdpbf16ps kernel (x rounded to
   // bf16); otherwise plain [k][kNr] panels (bf16 widened to fp32 per block, x exact).
-  PanelMatrix(const TensorView& w, Precision precision, bool pairs)
-      : precision_(precision), pairs_(pairs), n_(w.shape[0]), k_(w.shape[1]), kp_(pairs ? (k_ + 1) / 2 * 2 : k_), panels_((n_ + kNr - 1) / kNr) {
+  PanelMatrix(const TensorView& w, PackFormat format, bool pairs)
+      : format_(format), pairs_(pairs), n_(w.shape[0]), k_(w.shape[1]), kp_(pairs ? (k_ + 1) / 2 * 2 : k_), panels_((n_ + kNr - 1) / kNr) {
     w_.assign(size_t(panels_ * kp_ * kNr), T{});
     std::vector<float> row(static_cast<size_t>(k_));
     for (int64_t j = 0; j < n_; ++j) {
@@ -97,10 +97,10 @@ class PanelMatrix final : public PackedMatrix {
   }
   int64_t n() const override { return n_; }
   int64_t k() const override { return k_; }
-  Precision precision() const override { return precision_; }
+  PackFormat format() const override { return format_; }
   size_t bytes() const override { return w_.size() * sizeof(T); }
 
-  void apply(const float* x, int64_t m, float* y, int64_t ldy, ThreadPool& pool) const override {
+  void apply(const float* x, int64_t m, float* y, int64_t ldy, ThreadPool& pool, Workspace&) const override {
     LR_CHECK(ldy >= n_, "gemm: ldy ", ldy, " < n ", n_);
     if (m <= 0) return;
     const int64_t block_panels = std::max<int64_t>(1, kBlockBytes / (kKc * kNr * 4));
@@ -206,7 +206,7 @@ class PanelMatrix final : public PackedMatrix {
     if constexpr (std::is_same_v<T, float>) return f;
     else return f32_to_bf16(f);
   }
-  Precision precision_;
+  PackFormat format_;
   bool pairs_;
   int64_t n_, k_, kp_, panels_;
   HugeVector<T> w_;  // [panels, kp, kNr] (bf16 pairs: [panels, kp/2, kNr, 2])
@@ -223,10 +223,10 @@ bool gemm_bf16_dot_rounds_activations() {
 }
 
 std::unique_ptr<PackedMatrix> pack_f32(const TensorView& w) {
-  return std::make_unique<PanelMatrix<float>>(w, Precision::fp32, false);
+  return std::make_unique<PanelMatrix<float>>(w, PackFormat::fp32, false);
 }
-std::unique_ptr<PackedMatrix> pack_bf16(const TensorView& w, Precision p) {
-  return std::make_unique<PanelMatrix<uint16_t>>(w, p, p == Precision::bf16_dot && gemm_bf16_dot_rounds_activations());
+std::unique_ptr<PackedMatrix> pack_bf16(const TensorView& w, PackFormat f) {
+  return std::make_unique<PanelMatrix<uint16_t>>(w, f, f == PackFormat::bf16_dot && gemm_bf16_dot_rounds_activations());
 }
 
 }  // namespace lastrank::cpu

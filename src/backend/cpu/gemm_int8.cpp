@@ -46,14 +46,9 @@ constexpr float kOutlierRatio = 6.0f;
 constexpr int64_t kMaxOutlierChannels = 32;
 constexpr int64_t kBlockBytes8 = 192 * 1024;
 
-constexpr size_t kScratchBytes = size_t(32) << 20;  // activation tiles kept between calls
+constexpr size_t kScratchBytes = size_t(32) << 20;  // activation tiles kept in the Workspace
 
 int64_t round_up4(int64_t k) { return (k + 3) / 4 * 4; }
-template <class T>
-T* grow(std::vector<T>& v, size_t n) {
-  if (v.size() < n) v.resize(n);
-  return v.data();
-}
 int64_t groups_of(int64_t k) { return (k + kG - 1) / kG; }
 
 // Per group g: scale = max |x[g]| / 127, q = round_half_even(x * 127 / max); u8 = q + 128
@@ -219,10 +214,10 @@ class Int8Matrix final : public PackedMatrix {
   }
   int64_t n() const override { return n_; }
   int64_t k() const override { return k_; }
-  Precision precision() const override { return Precision::int8; }
+  PackFormat format() const override { return PackFormat::int8; }
   size_t bytes() const override { return w_.size() + scale_.size() * 4 + bias_.size() * 4; }
 
-  void apply(const float* x, int64_t m, float* y, int64_t ldy, ThreadPool& pool) const override {
+  void apply(const float* x, int64_t m, float* y, int64_t ldy, ThreadPool& pool, Workspace& ws) const override {
     LR_CHECK(ldy >= n_, "gemm int8: ldy ", ldy, " < n ", n_);
     if (m <= 0) return;
     // Outlier input channels of this call are taken out of the int8 product (they would set
@@ -232,15 +227,13 @@ class Int8Matrix final : public PackedMatrix {
     // Activation tiles: [tiles][kp/4 quads][kMr8 rows][4]; rows past m are zeros (u8 128, scale 0).
     const int64_t tiles = (m + kMr8 - 1) / kMr8, tile_bytes = kp_ * kMr8;
     // Every byte and scale is written below, so the buffers need no initialization. Up to
-    // kScratchBytes they are reused across calls (per calling thread): fresh pages cost a page
-    // fault each and were most of the non-GEMM time at m = 8192.
+    // kScratchBytes they live in the caller's workspace, reused across calls: fresh pages cost a
+    // page fault each and were most of the non-GEMM time at m = 8192.
     const size_t xq_bytes = size_t(tiles * tile_bytes), sx_count = size_t(tiles * kMr8 * ng_);
-    thread_local std::vector<uint8_t> xq_keep;
-    thread_local std::vector<float> sx_keep;
     std::unique_ptr<uint8_t[]> xq_own;
     std::unique_ptr<float[]> sx_own;
-    uint8_t* const xq = xq_bytes <= kScratchBytes ? grow(xq_keep, xq_bytes) : (xq_own.reset(new uint8_t[xq_bytes]), xq_own.get());
-    float* const sx = xq_bytes <= kScratchBytes ? grow(sx_keep, sx_count) : (sx_own.reset(new float[sx_count]), sx_own.get());
+    uint8_t* const xq = xq_bytes <= kScratchBytes ? ws.bytes(xq_bytes) : (xq_own.reset(new uint8_t[xq_bytes]), xq_own.get());
+    float* const sx = xq_bytes <= kScratchBytes ? ws.floats(sx_count) : (sx_own.reset(new float[sx_count]), sx_own.get());
     pool.parallel_for(tiles * kMr8, 16, [&](int64_t b, int64_t e, int) {
       std::vector<float> row(outliers.empty() ? 0 : size_t(k_));
       std::vector<uint8_t> qrow(static_cast<size_t>(kp_), uint8_t(128));

@@ -1,4 +1,4 @@
-// Private factories behind pack_matrix (one per precision) and the int8 quantization contract
+// Private factories behind pack_matrix (one per weight layout) and the int8 quantization contract
 // shared by the int8 kernel, its scalar reference and the tests.
 #pragma once
 #include <cstdint>
@@ -10,7 +10,7 @@
 namespace lastrank::cpu {
 
 std::unique_ptr<PackedMatrix> pack_f32(const TensorView& w);   // gemm_f32.cpp
-std::unique_ptr<PackedMatrix> pack_bf16(const TensorView& w, Precision p);  // gemm_f32.cpp: bf16 panels (p: fp32 | bf16 | bf16_dot)
+std::unique_ptr<PackedMatrix> pack_bf16(const TensorView& w, PackFormat f);  // gemm_f32.cpp: bf16 panels (any format but int8)
 std::unique_ptr<PackedMatrix> pack_int8(const TensorView& w);  // gemm_int8.cpp
 
 // Row j of a [n, k] F32/BF16/F16 weight, widened to fp32 (exact).

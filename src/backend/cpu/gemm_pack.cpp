@@ -1,4 +1,4 @@
-// pack_matrix: validates a checkpoint weight view and hands it to the packer of the precision.
+// pack_matrix: validates a checkpoint weight view and hands it to the packer of the format.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -27,26 +27,14 @@ void weight_row(const TensorView& w, int64_t j, float* out) {
   }
 }
 
-const char* precision_name(Precision p) {
-  switch (p) {
-    case Precision::fp32: return "fp32";
-    case Precision::bf16: return "bf16-weights";
-    case Precision::bf16_dot: return "bf16";
-    case Precision::int8: return "int8";
+const char* pack_format_name(PackFormat f) {
+  switch (f) {
+    case PackFormat::fp32: return "fp32";
+    case PackFormat::bf16_weights: return "bf16-weights";
+    case PackFormat::bf16_dot: return "bf16-dot";
+    case PackFormat::int8: return "int8";
   }
   return "unknown";
-}
-
-const std::vector<std::string>& user_precision_names() {
-  static const std::vector<std::string> names = {precision_name(Precision::fp32), precision_name(Precision::bf16_dot),
-                                                 precision_name(Precision::int8)};
-  return names;
-}
-
-Precision parse_precision(const std::string& name) {
-  for (Precision p : {Precision::fp32, Precision::bf16, Precision::bf16_dot, Precision::int8})
-    if (name == precision_name(p)) return p;
-  fail("precision must be fp32, bf16 or int8 (or bf16-weights), not \"", name, "\"");
 }
 
 std::vector<int64_t> select_large_channels(const float* x, int64_t m, int64_t k, float ratio, int64_t max_channels,
@@ -86,20 +74,20 @@ void add_scaled_row(float a, const float* w, float* y, int64_t n) {
   for (; j < n; ++j) y[j] = std::fma(a, w[j], y[j]);
 }
 
-std::unique_ptr<PackedMatrix> pack_matrix(const TensorView& w, Precision p) {
+std::unique_ptr<PackedMatrix> pack_matrix(const TensorView& w, PackFormat f) {
   if (w.rank != 2 || w.shape[0] <= 0 || w.shape[1] <= 0)
     fail("pack_matrix: weight ", w.name, " must be a non-empty 2-D [n, k] matrix, found shape ", w.shape_str());
   if (w.dtype != DType::F32 && w.dtype != DType::BF16 && w.dtype != DType::F16)
     fail("pack_matrix: weight ", w.name, " must be F32, BF16 or F16, found ", dtype_name(w.dtype));
   if (w.data == nullptr) fail("pack_matrix: weight ", w.name, " has no data");
-  switch (p) {
+  switch (f) {
     // fp32 keeps bf16 weights as bf16: widened per block they give the same products at half the memory.
-    case Precision::fp32: return w.dtype == DType::BF16 ? pack_bf16(w, Precision::fp32) : pack_f32(w);
-    case Precision::bf16: return pack_bf16(w, Precision::bf16);
-    case Precision::bf16_dot: return pack_bf16(w, Precision::bf16_dot);
-    case Precision::int8: return pack_int8(w);
+    case PackFormat::fp32: return w.dtype == DType::BF16 ? pack_bf16(w, PackFormat::fp32) : pack_f32(w);
+    case PackFormat::bf16_weights: return pack_bf16(w, PackFormat::bf16_weights);
+    case PackFormat::bf16_dot: return pack_bf16(w, PackFormat::bf16_dot);
+    case PackFormat::int8: return pack_int8(w);
   }
-  fail("pack_matrix: unknown precision");
+  fail("pack_matrix: unknown format");
 }
 
 }  // namespace lastrank::cpu

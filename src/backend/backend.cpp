@@ -1,0 +1,46 @@
+// The backend registry: one line per backend folder. This file (and tests) may include a
+// backend's own header; the model and everything above it see only backend/backend.h.
+#include "backend/backend.h"
+
+#include "backend/cpu/cpu_backend.h"
+#include "core/error.h"
+
+namespace lastrank {
+namespace {
+
+struct Entry {
+  const char* name;
+  std::unique_ptr<Backend> (*make)(const BackendOptions&);
+};
+
+std::unique_ptr<Backend> make_cpu(const BackendOptions& o) {
+  cpu::CpuBackendOptions c;
+  c.threads = o.threads;
+  c.reference = o.reference_kernels;
+  return cpu::make_cpu_backend(c);
+}
+
+constexpr Entry kBackends[] = {
+    {"cpu", make_cpu},
+};
+
+}  // namespace
+
+const std::vector<std::string>& backend_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const Entry& e : kBackends) n.push_back(e.name);
+    return n;
+  }();
+  return names;
+}
+
+std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& opt) {
+  for (const Entry& e : kBackends)
+    if (name == e.name) return e.make(opt);
+  std::string known;
+  for (const std::string& n : backend_names()) known += (known.empty() ? "" : ", ") + n;
+  fail("backend must be one of ", known, ", not \"", name, "\"");
+}
+
+}  // namespace lastrank
