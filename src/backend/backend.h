@@ -64,6 +64,7 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual int threads() const = 0;  // compute threads it runs on (reported by the server and benches)
+  virtual std::string kernel_set() const = 0;  // the kernels it runs (CPU: the SIMD instruction set)
 
   // Memory.
   virtual std::unique_ptr<Buffer> buffer() = 0;  // empty; grow() it

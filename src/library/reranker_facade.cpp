@@ -3,7 +3,6 @@
 // per model, and the engine's errors as lastrank::Error codes.
 #include "library/engine_names.h"  // engine headers before the public one: see engine_names.h
 #include "backend/precision.h"
-#include "backend/cpu/simd.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -17,9 +16,6 @@ namespace lastrank::v0 {
 namespace {
 
 constexpr int kMaxThreads = 1024;  // the CLI's --threads range
-
-// The name reported as Info::kernel_set: the SIMD set the CPU kernels were compiled for.
-const char* kernel_set_name() { return cpu::simd::kIsa; }
 
 // Runs f, turning the engine's errors (lastrank::Error of src/core) into Error(engine_code).
 template <class F>
@@ -114,7 +110,7 @@ Reranker Reranker::load(const std::string& model_dir, const Options& options) {
     impl->engine = library::Engine::load(model_dir, eo, ro);
     impl->options = impl->engine->options();
     Qwen3Model& model = impl->engine->model();
-    impl->info = {version(), precision_name(eo.precision), kernel_set_name(), model.threads(),
+    impl->info = {version(), precision_name(eo.precision), model.kernel_set(), model.threads(),
                   model.config().hidden_size, model.config().num_hidden_layers, model.projector_dim(),
                   model.config().vocab_size, options.max_query_length, options.max_doc_length};
     return Reranker(std::move(impl));

@@ -56,6 +56,7 @@ class Qwen3Model {
   const ModelWeights& weights() const { return weights_; }
   int64_t projector_dim() const { return weights_.projector_out(); }
   int threads() const { return backend_->threads(); }
+  std::string kernel_set() const { return backend_->kernel_set(); }
   // The precision layer `layer`'s q, k, v, o, gate, up, down projections were prepared for (in
   // that order).
   std::vector<Precision> layer_precisions(int64_t layer) const;
