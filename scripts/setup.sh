@@ -26,3 +26,7 @@ cmake -S "$REPO" -B "$REPO/build" -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build "$REPO/build" -j"$(nproc)"
 # `import lastrank` for the python3 on PATH and /usr/bin/python3 (docs/library.md).
 bash "$REPO/scripts/install_python.sh" "$REPO/build"
+# The library for C and C++ programs (docs/library.md): liblastrank.so, include/lastrank/, lastrank.pc for
+# pkg-config and the CMake package (find_package(lastrank)), plus the CLI, under /usr/local.
+cmake --install "$REPO/build" --prefix /usr/local >/dev/null
+ldconfig
