@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backend/cpu/kernel_dispatch.h"
 #include "core/error.h"
 #include "model/config.h"
 #include "model/qwen3.h"
@@ -85,6 +86,7 @@ nlohmann::json result_line(const Args& a, const char* mode, int64_t tokens, cons
   j["load_s"] = load_s;
   j["peak_rss_mb"] = peak_rss_mb();
   j["version"] = LASTRANK_VERSION;
+  j["kernel_set"] = cpu::kernel_set_name(cpu::active_kernel_set());
   if (a.reference) j["reference_kernels"] = true;
   return j;
 }

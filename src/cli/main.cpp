@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backend/cpu/kernel_dispatch.h"
 #include "core/error.h"
 #include "rerank/jina_json.h"
 #include "rerank/reranker.h"
@@ -115,7 +116,7 @@ int main(int argc, char** argv) {
 #endif
   CLI::App app{"lastrank: jina-reranker-v3 inference (rerank, tokenize, serve)"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(LASTRANK_VERSION));
+  app.set_version_flag("--version", [] { return cat("lastrank ", LASTRANK_VERSION, "\n", cpu::kernel_set_summary()); });
 
   std::string model_dir, input, precision = "bf16", dump_dir;
   int threads = 0;
@@ -144,6 +145,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  } catch (const std::exception& e) {  // --version with a bad LASTRANK_ISA
+    std::fprintf(stderr, "lastrank: %s\n", e.what());
+    return 1;
   }
   try {
     if (*rerank) {

@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "backend/cpu/kernel_dispatch.h"
 #include "core/error.h"
 #include "server/api_response.h"
 #include "server/metrics.h"
@@ -167,6 +168,7 @@ struct HttpServer::Impl {
     return {
         {"model", e.model_name},
         {"version", LASTRANK_VERSION},
+        {"kernel_set", cpu::kernel_set_name(cpu::active_kernel_set())},
         {"engine", {{"precision", e.precision}, {"threads", e.threads}, {"block_size", e.block_size}}},
         {"dims",
          {{"hidden_size", e.hidden_size}, {"num_layers", e.num_layers}, {"projector_dim", e.projector_dim},

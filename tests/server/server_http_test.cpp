@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "backend/cpu/kernel_dispatch.h"
 #include "fake_engine.h"
 #include "server/http_server.h"
 
@@ -288,6 +289,7 @@ TEST_F(HttpTest, InfoMetricsOpenapi) {
   post("/v1/rerank", "{");
   json info = json::parse(get("/info")->body);
   EXPECT_EQ(info["model"], "fake-reranker");
+  EXPECT_EQ(info["kernel_set"], cpu::kernel_set_name(cpu::active_kernel_set()));
   EXPECT_EQ(info["dims"]["projector_dim"], 4);
   EXPECT_EQ(info["limits"]["max_documents"], 1000);
   EXPECT_EQ(info["limits"]["max_body_bytes"], 2u << 20);
