@@ -5,7 +5,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 PKGS="build-essential cmake ninja-build pkg-config git ca-certificates python3 nodejs npm
       nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libutf8proc-dev
-      libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev curl"
+      libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev curl binutils qemu-user-static"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
