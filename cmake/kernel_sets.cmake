@@ -38,6 +38,11 @@ else()
   message(FATAL_ERROR "lastrank: no portable kernel sets for ${CMAKE_SYSTEM_PROCESSOR}; configure with -DLASTRANK_NATIVE=ON")
 endif()
 
+# The merge step needs GNU binutils (clang builds default to lld, which lacks --force-group-allocation).
+find_program(LASTRANK_LD_BFD NAMES ld.bfd ld REQUIRED)
+find_program(LASTRANK_OBJCOPY NAMES objcopy REQUIRED)
+find_program(LASTRANK_NM NAMES nm REQUIRED)
+
 set(LASTRANK_GENERATED_DIR ${CMAKE_BINARY_DIR}/generated)
 set(LASTRANK_KERNEL_OBJECTS "")
 set(kernel_set_list "")
@@ -51,7 +56,7 @@ foreach(set ${LASTRANK_KERNEL_SETS})
   set(merged ${CMAKE_BINARY_DIR}/kernel_sets/${set}.o)
   add_custom_command(OUTPUT ${merged}
     COMMAND ${CMAKE_COMMAND} "-DOBJECTS=$<TARGET_OBJECTS:${lib}>" -DSET=${set} -DOUT=${merged}
-      -DLINKER=${CMAKE_LINKER} -DOBJCOPY=${CMAKE_OBJCOPY} -DNM=${CMAKE_NM}
+      -DLINKER=${LASTRANK_LD_BFD} -DOBJCOPY=${LASTRANK_OBJCOPY} -DNM=${LASTRANK_NM}
       -P ${CMAKE_SOURCE_DIR}/cmake/localize_kernel_set.cmake
     DEPENDS ${lib} $<TARGET_OBJECTS:${lib}> ${CMAKE_SOURCE_DIR}/cmake/localize_kernel_set.cmake
     COMMENT "Merging kernel set ${set} into one object with local helper symbols"
