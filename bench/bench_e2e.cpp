@@ -113,6 +113,7 @@ int bench_forward(const Args& a, const EngineOptions& eo) {
     });
     auto j = result_line(a, "forward", n, runs, load_s);
     j["threads"] = model.threads();
+    j["kernel_set"] = model.kernel_set();
     std::printf("%s\n", j.dump().c_str());
     std::fflush(stdout);
   }
@@ -134,6 +135,7 @@ int bench_rerank(const Args& a, const EngineOptions& eo) {
   auto runs = time_runs(a, cat("rerank ", a.precision), [&] { resp = reranker->rerank(req.request); });
   auto j = result_line(a, "rerank", resp.total_tokens, runs, load_s);
   j["threads"] = reranker->model().threads();
+  j["kernel_set"] = reranker->model().kernel_set();
   j["documents"] = req.request.documents.size();
   j["blocks"] = resp.blocks;
   std::printf("%s\n", j.dump().c_str());

@@ -16,7 +16,7 @@
 #include "backend/cpu/attention.h"
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/gemm.h"
-#include "backend/cpu/simd.h"
+#include "backend/cpu/kernel_dispatch.h"
 
 using namespace lastrank;
 using namespace lastrank::cpu;
@@ -64,26 +64,14 @@ struct Shape {
   int64_t n, k;
 };
 
-// fp32 FMA peak of one thread: 12 independent accumulator chains of simd::fma.
-__attribute__((noinline)) float fma_chains(int64_t iters) {
-  using namespace simd;
-  Vf a0 = set1(0.1f), a1 = set1(0.2f), a2 = set1(0.3f), a3 = set1(0.4f), a4 = set1(0.5f), a5 = set1(0.6f),
-     a6 = set1(0.7f), a7 = set1(0.8f), a8 = set1(0.9f), a9 = set1(1.0f), a10 = set1(1.1f), a11 = set1(1.2f);
-  const Vf b = set1(0.999999f), c = set1(1e-7f);
-  for (int64_t t = 0; t < iters; ++t) {
-    a0 = fma(a0, b, c), a1 = fma(a1, b, c), a2 = fma(a2, b, c), a3 = fma(a3, b, c);
-    a4 = fma(a4, b, c), a5 = fma(a5, b, c), a6 = fma(a6, b, c), a7 = fma(a7, b, c);
-    a8 = fma(a8, b, c), a9 = fma(a9, b, c), a10 = fma(a10, b, c), a11 = fma(a11, b, c);
-  }
-  return reduce_max(add(add(add(add(a0, a1), add(a2, a3)), add(add(a4, a5), add(a6, a7))), add(add(a8, a9), add(a10, a11))));
-}
-
+// fp32 FMA peak of one thread: 12 independent accumulator chains of the kernel set's vectors.
 double fma_peak_gflops_per_cpu_s() {
-  const int64_t iters = 400'000'000 / simd::kLanes;
+  const KernelTable& kt = active_kernels();
+  const int64_t iters = 400'000'000 / kt.vector_lanes;
   const double c0 = cpu_now();
-  volatile float sink = fma_chains(iters);
+  volatile float sink = kt.fma_chains(iters);
   (void)sink;
-  return 2.0 * 12 * simd::kLanes * double(iters) / (cpu_now() - c0) * 1e-9;
+  return 2.0 * 12 * kt.vector_lanes * double(iters) / (cpu_now() - c0) * 1e-9;
 }
 
 }  // namespace
@@ -113,7 +101,8 @@ int main(int argc, char** argv) {
   std::normal_distribution<float> nd(0.0f, 1.0f);
   const Shape shapes[] = {{"q", 2048, 1024}, {"k", 1024, 1024}, {"v", 1024, 1024},
                           {"o", 1024, 2048}, {"gate_up", 3072, 1024}, {"down", 1024, 3072}};
-  std::printf("{\"isa\":\"%s\",\"fma_peak_gflops_per_cpu_s\":%.1f}\n", simd::kIsa, fma_peak_gflops_per_cpu_s());
+  std::printf("{\"kernel_set\":\"%s\",\"fma_peak_gflops_per_cpu_s\":%.1f}\n", kernel_set_name(active_kernel_set()),
+              fma_peak_gflops_per_cpu_s());
   if (only != "attn") {
     const int64_t mmax = *std::max_element(ms.begin(), ms.end());
     std::vector<float> x(size_t(mmax * 3072)), y(size_t(mmax * 3072));

@@ -35,13 +35,18 @@ foreach(src ${LASTRANK_TEST_SRC})
     PROPERTIES LABELS ${group} FIXTURES_REQUIRED test_models)
 endforeach()
 
-# CLI end-to-end tests: tests/cli/*.sh, run as `bash script LASTRANK_BIN MODELS_DIR SOURCE_DIR`.
+# CLI end-to-end tests: tests/cli/*.sh, run as `bash script LASTRANK_BIN MODELS_DIR SOURCE_DIR`;
+# exit code 77 means SKIP (the script prints why).
 if(TARGET lastrank)
   file(GLOB LASTRANK_CLI_TESTS CONFIGURE_DEPENDS tests/cli/*.sh)
   foreach(src ${LASTRANK_CLI_TESTS})
     get_filename_component(name ${src} NAME_WE)
     add_test(NAME cli_${name} COMMAND bash ${src} $<TARGET_FILE:lastrank> ${LASTRANK_TEST_MODELS} ${CMAKE_SOURCE_DIR})
-    set_tests_properties(cli_${name} PROPERTIES LABELS cli FIXTURES_REQUIRED test_models SKIP_RETURN_CODE 77)
+    set(labels cli)
+    if(name STREQUAL "qemu_golden")  # slow; scripts/test.sh runs it as a step of its own
+      set(labels cli qemu nosan)
+    endif()
+    set_tests_properties(cli_${name} PROPERTIES LABELS "${labels}" FIXTURES_REQUIRED test_models SKIP_RETURN_CODE 77)
   endforeach()
   # Deployment tests: tests/deploy/*.sh, same arguments; exit 77 = skipped (says why: no container
   # engine, an opt-in test not enabled). Label deploy, not run under the sanitizers (nosan).

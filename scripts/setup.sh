@@ -5,7 +5,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 PKGS="build-essential cmake ninja-build pkg-config git ca-certificates python3 nodejs npm
       nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libutf8proc-dev
-      libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev curl strace
+      libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev curl strace binutils qemu-user-static
       python3-yaml haproxy pybind11-dev python3-dev python3-numpy python3-pytest"
 # The opt-in container test (LASTRANK_CONTAINER_TEST=1, deploy/README.md) needs an engine and debootstrap.
 if [ "${LASTRANK_CONTAINER_TEST:-0}" = 1 ]; then PKGS="$PKGS docker.io debootstrap"; fi

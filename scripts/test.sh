@@ -2,6 +2,7 @@
 # The test command (README.md). On a fresh machine it installs what is missing (scripts/setup.sh),
 # then runs:
 #   1. the release build's ctest suite (unit, golden vs HF fixtures, tokenizer parity, CLI, server);
+#      then the same release binary's golden reranks on emulated older CPUs (qemu, label qemu);
 #   2. an ASan+UBSan build running the same suite again (tests labelled nosan excepted);
 #   3. every libFuzzer target for a bounded time (LASTRANK_FUZZ_SECONDS, default 30 each).
 set -euo pipefail
@@ -11,7 +12,10 @@ bash scripts/setup.sh
 JOBS=$(nproc)
 
 echo "== release tests"
-ctest --test-dir build --output-on-failure -j"$JOBS" --timeout 900
+ctest --test-dir build --output-on-failure -j"$JOBS" --timeout 900 -LE qemu
+
+echo "== release binary on emulated Haswell (avx2) and Nehalem (x86_64) CPUs"
+ctest --test-dir build --output-on-failure --timeout 1200 -L qemu
 
 echo "== ASan+UBSan tests (same suite; labels nosan excluded)"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLASTRANK_SANITIZE=ON >/dev/null

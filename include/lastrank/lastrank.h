@@ -82,7 +82,7 @@ LASTRANK_C_API void lastrank_free(lastrank_reranker* reranker);
 
 /* What a loaded model runs with. Strings stay valid until lastrank_free; NULL / 0 for a NULL handle. */
 LASTRANK_C_API const char* lastrank_info_precision(const lastrank_reranker* reranker);  /* fp32|bf16|int8 */
-LASTRANK_C_API const char* lastrank_info_kernel_set(const lastrank_reranker* reranker); /* e.g. "avx512" */
+LASTRANK_C_API const char* lastrank_info_kernel_set(const lastrank_reranker* reranker); /* e.g. "avx512_bf16" */
 LASTRANK_C_API int lastrank_info_threads(const lastrank_reranker* reranker);
 LASTRANK_C_API int64_t lastrank_info_hidden_size(const lastrank_reranker* reranker);
 LASTRANK_C_API int64_t lastrank_info_num_layers(const lastrank_reranker* reranker);

@@ -66,7 +66,7 @@ struct Ranking {
 struct Info {
   std::string version;     // version()
   std::string precision;   // "fp32" | "bf16" | "int8"
-  std::string kernel_set;  // the SIMD set the kernels were built for, e.g. "avx512"
+  std::string kernel_set;  // the kernel set in use, e.g. "avx512_bf16" (docs/dispatch.md)
   int threads = 0;         // compute threads in use
   int64_t hidden_size = 0, num_layers = 0, embedding_dim = 0, vocab_size = 0;
   size_t max_query_length = 0, max_doc_length = 0;  // Options as loaded

@@ -122,7 +122,7 @@ class Reranker:
 
     @property
     def info(self) -> Dict[str, Any]:
-        """What the model runs with: version, precision, kernel_set (the SIMD set of the kernels),
+        """What the model runs with: version, precision, kernel_set (the kernel set in use),
         threads, hidden_size, num_layers, embedding_dim, vocab_size, max_query_length,
         max_doc_length."""
         return self._engine.info()

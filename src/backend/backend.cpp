@@ -3,6 +3,7 @@
 #include "backend/backend.h"
 
 #include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/kernel_dispatch.h"
 #include "core/error.h"
 
 namespace lastrank {
@@ -11,6 +12,7 @@ namespace {
 struct Entry {
   const char* name;
   std::unique_ptr<Backend> (*make)(const BackendOptions&);
+  std::string (*kernel_report)();  // kernel_set_report()'s lines for this backend
 };
 
 std::unique_ptr<Backend> make_cpu(const BackendOptions& o) {
@@ -21,7 +23,7 @@ std::unique_ptr<Backend> make_cpu(const BackendOptions& o) {
 }
 
 constexpr Entry kBackends[] = {
-    {"cpu", make_cpu},
+    {"cpu", make_cpu, cpu::kernel_set_summary},
 };
 
 }  // namespace
@@ -33,6 +35,12 @@ const std::vector<std::string>& backend_names() {
     return n;
   }();
   return names;
+}
+
+std::string kernel_set_report() {
+  std::string out;
+  for (const Entry& e : kBackends) out += (out.empty() ? "" : "\n") + e.kernel_report();
+  return out;
 }
 
 std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& opt) {

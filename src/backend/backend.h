@@ -64,7 +64,7 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual int threads() const = 0;  // compute threads it runs on (reported by the server and benches)
-  virtual std::string kernel_set() const = 0;  // the kernels it runs (CPU: the SIMD instruction set)
+  virtual std::string kernel_set() const = 0;  // the kernels it runs (CPU: the kernel set in use, docs/dispatch.md)
 
   // Memory.
   virtual std::unique_ptr<Buffer> buffer() = 0;  // empty; grow() it
@@ -109,5 +109,11 @@ struct BackendOptions {
 // The backend registered as `name` (backend_names()); lastrank::Error for any other name.
 std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& opt);
 const std::vector<std::string>& backend_names();
+
+// What `lastrank --version` prints about the kernels, one "key: value" per line, for every
+// registered backend (CPU: the kernel set in use, the sets this CPU runs, the build kind;
+// docs/dispatch.md). Throws lastrank::Error when the environment forces kernels this machine
+// cannot run (LASTRANK_ISA).
+std::string kernel_set_report();
 
 }  // namespace lastrank

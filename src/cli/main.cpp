@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/rerank_command.h"
+#include "backend/backend.h"
 #include "backend/precision.h"
 #include "core/error.h"
 #include "io/hf_cache.h"
@@ -49,7 +50,7 @@ int main(int argc, char** argv) {
 #endif
   CLI::App app{"lastrank: jina-reranker-v3 inference (rerank, tokenize, serve)"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(LASTRANK_VERSION));
+  app.set_version_flag("--version", [] { return cat("lastrank ", LASTRANK_VERSION, "\n", kernel_set_report()); });
 
   std::string model_dir, revision, precision = "bf16";
   const char* kModelHelp = "Model directory (config.json, model.safetensors, tokenizer.json) or Hugging Face repo id "
@@ -91,6 +92,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  } catch (const std::exception& e) {  // --version with a bad LASTRANK_ISA
+    std::fprintf(stderr, "lastrank: %s\n", e.what());
+    return 1;
   }
   try {
     if (*rerank) {

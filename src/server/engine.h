@@ -28,6 +28,7 @@ using api::http_status;
 struct EngineInfo {
   std::string model_name;       // echoed as "model" in responses
   std::string precision;        // fp32 | bf16 | int8 | fake
+  std::string kernel_set;       // the kernels the model runs (Backend::kernel_set, docs/dispatch.md)
   int threads = 0;              // compute threads
   int64_t hidden_size = 0;      // backbone width (1024)
   int64_t num_layers = 0;       // 28

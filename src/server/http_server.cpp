@@ -167,6 +167,7 @@ struct HttpServer::Impl {
     return {
         {"model", e.model_name},
         {"version", LASTRANK_VERSION},
+        {"kernel_set", e.kernel_set},
         {"engine", {{"precision", e.precision}, {"threads", e.threads}, {"block_size", e.block_size}}},
         {"dims",
          {{"hidden_size", e.hidden_size}, {"num_layers", e.num_layers}, {"projector_dim", e.projector_dim},

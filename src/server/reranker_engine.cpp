@@ -15,6 +15,7 @@ class RerankerEngine final : public RerankEngine {
     info_.num_layers = cfg.num_hidden_layers;
     info_.vocab_size = cfg.vocab_size;
     info_.projector_dim = reranker_->model().projector_dim();
+    info_.kernel_set = reranker_->model().kernel_set();
     info_.max_query_tokens = reranker_->options().max_query_tokens;
     info_.max_doc_tokens = reranker_->options().max_doc_tokens;
     info_.block_size = reranker_->options().block_size;

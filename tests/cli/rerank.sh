@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CLI end to end on a generated tiny checkpoint: response schema, ordering, top_n,
-# return_documents/return_embeddings, thread-count and run-to-run determinism, tokenize.
+# return_documents/return_embeddings, thread-count and run-to-run determinism (on every kernel set
+# this CPU runs, via LASTRANK_ISA), a bad LASTRANK_ISA, tokenize.
 # (Score values themselves are checked against HF in tests/golden.) Args: LASTRANK_BIN MODELS_DIR SOURCE_DIR
 set -u
 BIN=$1 MODELS=$2
@@ -35,6 +36,17 @@ check embeddings 'all(len(r["embedding"]) == len(j["results"][0]["embedding"]) >
 "$BIN" rerank --model "$MODEL" --input - --threads 2 <"$TMP/req.json" >"$TMP/t3.json"
 if cmp -s "$TMP/t1.json" "$TMP/t2.json" && cmp -s "$TMP/t2.json" "$TMP/t3.json"; then passes=$((passes+1)); else
   echo "FAIL determinism: --threads 1 vs 2 vs rerun differ"; fails=$((fails+1)); fi
+sets=$("$BIN" --version | sed -n 's/^supported: //p' | tr -d ',')
+[ -n "$sets" ] || { echo "FAIL: --version lists no supported kernel set"; fails=$((fails+1)); }
+for set in $sets; do
+  for t in 1 2; do LASTRANK_ISA=$set "$BIN" rerank --model "$MODEL" --input "$TMP/req.json" --threads $t >"$TMP/s$t.json"; done
+  if cmp -s "$TMP/s1.json" "$TMP/s2.json"; then passes=$((passes+1)); else
+    echo "FAIL determinism on kernel set $set: --threads 1 vs 2 differ"; fails=$((fails+1)); fi
+done
+if LASTRANK_ISA=sse9 "$BIN" rerank --model "$MODEL" --input "$TMP/req.json" >/dev/null 2>"$TMP/err.txt"; then
+  echo "FAIL: LASTRANK_ISA=sse9 accepted"; fails=$((fails+1))
+elif grep -q 'unknown kernel set "sse9"; valid names: x86_64' "$TMP/err.txt"; then passes=$((passes+1)); else
+  echo "FAIL: LASTRANK_ISA=sse9 message:"; cat "$TMP/err.txt"; fails=$((fails+1)); fi
 echo '{"query": "q", "documents": ["a", "b", "c"], "top_n": 2, "return_documents": false}' >"$TMP/req2.json"
 "$BIN" rerank --model "$MODEL" --input "$TMP/req2.json" >"$TMP/out.json"
 check top-n 'len(j["results"]) == 2 and all(set(r) == {"index", "relevance_score"} for r in j["results"])'

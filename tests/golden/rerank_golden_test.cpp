@@ -1,15 +1,20 @@
 // End-to-end rerank vs the Python port of the reference algorithm over the HF fp32 model
 // (tests/data/golden/rerank.json from tools/make_golden.py): block split and prompt token
 // counts (total_tokens), final scores, sorted order, top_n and returned embeddings, for the
-// fast fp32 kernels, the scalar oracle (small cases) and the bf16 kernels (looser).
+// fast fp32 kernels, the scalar oracle (small cases) and the bf16 kernels (looser), on every
+// kernel set this CPU runs; and the `lastrank` binary's response JSON on the same cases.
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <tuple>
 
 #include "backend/cpu/cpu_backend.h"
 #include "core/error.h"
 #include "golden_util.h"
+#include "../unit/kernel_set_fixture.h"
 #include "model/config.h"
 #include "model/weights.h"
 #include "rerank/reranker.h"
@@ -98,14 +103,17 @@ struct Variant {
   bool bf16_weights = false;
 };
 
-void run_variant(const nlohmann::json& c, const Variant& var) {
-  SCOPED_TRACE(var.name);
+RerankOptions options_of(const nlohmann::json& c) {
   const auto& o = c["options"];
   RerankOptions ro;
   ro.max_query_tokens = o["max_query_tokens"];
   ro.max_doc_tokens = o["max_doc_tokens"];
   ro.block_size = o["block_size"];
   ro.max_length = o["max_length"];
+  return ro;
+}
+
+RerankRequest request_of(const nlohmann::json& c) {
   const auto& r = c["request"];
   RerankRequest req;
   req.query = r["query"];
@@ -113,25 +121,36 @@ void run_variant(const nlohmann::json& c, const Variant& var) {
   if (r.contains("top_n")) req.top_n = r["top_n"].get<size_t>();
   if (r.contains("instruction")) req.instruction = r["instruction"].get<std::string>();
   req.return_embeddings = r.value("return_embeddings", false);
+  return req;
+}
+
+// One ranked result, from the library (RerankItem) or from the CLI's response JSON.
+struct Ranked {
+  size_t index;
+  double score;
+  std::vector<float> embedding;
+};
+
+// The golden rule for one variant's ranked results: every score within score_tol of the reference,
+// the order the reference's (up to ties within the tolerance), top_n, and the embeddings.
+// `where`: what computed them, for the report line (the kernel set, or the binary).
+void check_ranked(const nlohmann::json& c, const Variant& var, const std::string& where, int64_t total_tokens,
+                  const std::vector<Ranked>& got) {
+  const RerankRequest req = request_of(c);
   const auto& want = c["expected"];
   const auto scores = golden::floats(want["scores"]);
   const auto order = want["order"].get<std::vector<size_t>>();
   const size_t n = req.documents.size();
   ASSERT_EQ(scores.size(), n);
-
-  auto rr = make_reranker(c["model"], var.opt, ro, var.via_load, var.bf16_weights);
-  const RerankResponse resp = rr->rerank(req);
-
-  EXPECT_EQ(resp.blocks, want["blocks"].size());
-  EXPECT_EQ(resp.total_tokens, want["total_tokens"].get<int64_t>());
+  EXPECT_EQ(total_tokens, want["total_tokens"].get<int64_t>());
   const size_t expect_n = req.top_n ? std::min(*req.top_n, n) : n;
-  ASSERT_EQ(resp.results.size(), expect_n);
+  ASSERT_EQ(got.size(), expect_n);
 
   double worst = 0, worst_emb = 0;
-  for (size_t i = 0; i < resp.results.size(); ++i) {
-    const RerankItem& it = resp.results[i];
+  for (size_t i = 0; i < got.size(); ++i) {
+    const Ranked& it = got[i];
     ASSERT_LT(it.index, n);
-    const double err = std::abs(double(it.relevance_score) - scores[it.index]);
+    const double err = std::abs(it.score - scores[it.index]);
     worst = std::max(worst, err);
     EXPECT_LE(err, var.score_tol) << "document " << it.index;
     // Order: position i holds the golden i-th best document, or one whose golden score ties it
@@ -151,20 +170,35 @@ void run_variant(const nlohmann::json& c, const Variant& var) {
       EXPECT_TRUE(it.embedding.empty());
     }
   }
-  std::printf("  [%s %s] blocks %zu tokens %lld max |score diff| %.3e max embedding rel diff %.3e\n",
-              c["name"].get<std::string>().c_str(), var.name, resp.blocks, (long long)resp.total_tokens, worst,
-              worst_emb);
+  std::printf("  [%s %s %s] tokens %lld max |score diff| %.3e max embedding rel diff %.3e\n",
+              c["name"].get<std::string>().c_str(), var.name, where.c_str(),
+              (long long)total_tokens, worst, worst_emb);
 }
 
-class RerankGolden : public ::testing::TestWithParam<std::string> {};
+void run_variant(const nlohmann::json& c, const Variant& var) {
+  SCOPED_TRACE(var.name);
+  auto rr = make_reranker(c["model"], var.opt, options_of(c), var.via_load, var.bf16_weights);
+  const RerankResponse resp = rr->rerank(request_of(c));
+  EXPECT_EQ(resp.blocks, c["expected"]["blocks"].size());
+  std::vector<Ranked> got;
+  for (const RerankItem& it : resp.results) got.push_back({it.index, double(it.relevance_score), it.embedding});
+  check_ranked(c, var, cpu::kernel_set_name(cpu::active_kernel_set()), resp.total_tokens, got);
+}
+
+// The variants run on kernel set `set` (the param's last element): all of them on the set this CPU
+// picks by default; the fast fp32 and bf16 paths on every other set (the scalar oracle does not
+// depend on the set, bf16-weights is the bf16 path without AVX512_BF16).
+class RerankGolden : public cpu::KernelSetTest<std::tuple<std::string, cpu::KernelSet>> {};
 
 TEST_P(RerankGolden, MatchesReference) {
   const auto& g = golden_doc();
   ASSERT_EQ(g["magic"], "lastrank-golden");
   ASSERT_EQ(g["version"], 1);
-  const auto& c = find_case(GetParam());
+  const std::string name = std::get<0>(GetParam());
+  const auto& c = find_case(name);
   ASSERT_EQ(c["checkpoint"].get<std::string>(), golden::checkpoint_lines().at(c["model"]))
       << "tests/data/checkpoints.txt changed since the goldens were made: rerun tools/make_golden.py";
+  const bool default_set = std::get<1>(GetParam()) == cpu::supported_kernel_sets().back();
 
   EngineOptions fast32;
   fast32.precision = Precision::fp32;
@@ -176,14 +210,73 @@ TEST_P(RerankGolden, MatchesReference) {
   EngineOptions fast16dot = fast32;
   fast16dot.precision = Precision::bf16;
 
-  run_variant(c, {"fp32-fast", fast32, kFp32ScoreTol, kFp32EmbedTol, GetParam() == "single_block"});
-  if (c["expected"]["total_tokens"].get<int64_t>() <= kOracleMaxTokens)
+  run_variant(c, {"fp32-fast", fast32, kFp32ScoreTol, kFp32EmbedTol, default_set && name == "single_block"});
+  if (default_set && c["expected"]["total_tokens"].get<int64_t>() <= kOracleMaxTokens)
     run_variant(c, {"fp32-reference", oracle, kFp32ScoreTol, kFp32EmbedTol});
-  run_variant(c, {"bf16-weights", fast16, kBf16ScoreTol, kBf16EmbedTol, false, true});
+  if (default_set) run_variant(c, {"bf16-weights", fast16, kBf16ScoreTol, kBf16EmbedTol, false, true});
   run_variant(c, {"bf16", fast16dot, kBf16ScoreTol, kBf16EmbedTol});
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, RerankGolden, ::testing::ValuesIn(case_names()),
+INSTANTIATE_TEST_SUITE_P(Cases, RerankGolden, ::testing::Combine(::testing::ValuesIn(case_names()), cpu::all_kernel_sets()),
+                         [](const auto& i) {
+                           return std::get<0>(i.param) + "_" + cpu::kernel_set_name(std::get<1>(i.param));
+                         });
+
+// The `lastrank` binary (LASTRANK_CLI) on the small cases its flags can express, for fp32 and the default
+// bf16: its response JSON must meet the same rule. LASTRANK_GOLDEN_RUNNER, when set, is a command
+// prefix it runs under (tests/cli/qemu_golden.sh: "qemu-x86_64-static -cpu Haswell"); the binary
+// picks its kernel set itself there (or from LASTRANK_ISA).
+class RerankGoldenCli : public ::testing::TestWithParam<std::string> {};
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char ch : s) {
+    if (ch == '\'') q += "'\\''";
+    else q += ch;
+  }
+  q += '\'';
+  return q;
+}
+
+TEST_P(RerankGoldenCli, MatchesReference) {
+#ifndef LASTRANK_CLI
+  GTEST_SKIP() << "no lastrank binary in this build (LASTRANK_CLI undefined)";
+#else
+  const auto& c = find_case(GetParam());
+  const RerankOptions ro = options_of(c), defaults;
+  if (ro.block_size != defaults.block_size || ro.max_length != 131072)
+    GTEST_SKIP() << "block_size / max_length are not lastrank rerank flags";
+  if (c["expected"]["total_tokens"].get<int64_t>() > kOracleMaxTokens) GTEST_SKIP() << "small cases only";
+  if (c["request"]["query"].get<std::string>().empty()) GTEST_SKIP() << "a Jina request needs a non-empty query";
+  const std::string req_path = std::string(LASTRANK_BINARY_DIR) + "/golden_cli_" + GetParam() + ".json";
+  std::ofstream(req_path) << c["request"].dump();
+  const char* runner = std::getenv("LASTRANK_GOLDEN_RUNNER");
+  for (const char* precision : {"fp32", "bf16"}) {
+    const std::string cmd = cat(runner ? runner : "", " ", shell_quote(LASTRANK_CLI), " rerank --model ",
+                                shell_quote(golden::model_dir(c["model"])), " --input ", shell_quote(req_path),
+                                " --threads 2 --precision ", precision, " --max-query-tokens ", ro.max_query_tokens,
+                                " --max-doc-tokens ", ro.max_doc_tokens);
+    std::string out;
+    FILE* p = popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr) << cmd;
+    char buf[4096];
+    for (size_t got; (got = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, got);
+    ASSERT_EQ(pclose(p), 0) << cmd;
+    const nlohmann::json j = nlohmann::json::parse(out);
+    std::vector<Ranked> ranked;
+    for (const auto& r : j["results"])
+      ranked.push_back({r["index"].get<size_t>(), r["relevance_score"].get<double>(),
+                        r.contains("embedding") ? r["embedding"].get<std::vector<float>>() : std::vector<float>{}});
+    const bool fp32 = std::string(precision) == "fp32";
+    check_ranked(c, {fp32 ? "cli-fp32" : "cli-bf16", EngineOptions{}, fp32 ? kFp32ScoreTol : kBf16ScoreTol,
+                     fp32 ? kFp32EmbedTol : kBf16EmbedTol},
+                 runner ? runner : "lastrank", j["usage"]["total_tokens"].get<int64_t>(), ranked);
+  }
+  std::remove(req_path.c_str());
+#endif
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, RerankGoldenCli, ::testing::ValuesIn(case_names()),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
 TEST(RerankGoldenFile, HasCases) {

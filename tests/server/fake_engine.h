@@ -31,6 +31,7 @@ class FakeEngine : public RerankEngine {
   FakeEngine() {
     info_.model_name = "fake-reranker";
     info_.precision = "fake";
+    info_.kernel_set = "fake-kernels";
     info_.threads = 1;
     info_.hidden_size = 8;
     info_.num_layers = 1;

@@ -288,6 +288,7 @@ TEST_F(HttpTest, InfoMetricsOpenapi) {
   post("/v1/rerank", "{");
   json info = json::parse(get("/info")->body);
   EXPECT_EQ(info["model"], "fake-reranker");
+  EXPECT_EQ(info["kernel_set"], "fake-kernels");
   EXPECT_EQ(info["dims"]["projector_dim"], 4);
   EXPECT_EQ(info["limits"]["max_documents"], 1000);
   EXPECT_EQ(info["limits"]["max_body_bytes"], 2u << 20);

@@ -1,17 +1,18 @@
 // Tiled flash attention vs attention_ref: awkward lengths (query items of 48 rows, key tiles of
 // 256 keys), GQA ratios 1/2/3, head dims that are and are not multiples of the register tile,
 // sliding windows, peaked softmax (large scores), query chunks, and bitwise thread-count
-// invariance.
+// invariance; every kernel set this CPU runs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iterator>
 #include <random>
 #include <vector>
 
 #include "backend/cpu/attention.h"
-#include "backend/cpu/simd.h"
 #include "core/dtype.h"
+#include "kernel_set_fixture.h"
 
 namespace lastrank::cpu {
 namespace {
@@ -77,32 +78,35 @@ AttentionShape bf16_shape(AttentionShape s) {
   return s;
 }
 
-TEST(Attention, AwkwardLengthsAndGroups) {
+class Attention : public KernelSetTest<KernelSet> {};
+class AttentionBf16 : public KernelSetTest<KernelSet> {};
+
+TEST_P(Attention, AwkwardLengthsAndGroups) {
   for (int64_t len : {1, 7, 31, 32, 33, 63, 64, 65, 130})
     for (int64_t group : {1, 2, 3}) check({len, 2 * group, 2, 64, 0});
 }
 
-TEST(Attention, SeveralKeyTiles) {  // key tiles of 256: lengths around 1 and 2 tiles, GQA 2
+TEST_P(Attention, SeveralKeyTiles) {  // key tiles of 256: lengths around 1 and 2 tiles, GQA 2
   for (int64_t len : {255, 256, 257, 513}) check({len, 4, 2, 64, 0});
   check({600, 6, 2, 32, 300});  // window spanning tile edges
   check({600, 6, 2, 32, 257});
 }
 
-TEST(Attention, HeadDims) {
+TEST_P(Attention, HeadDims) {
   for (int64_t d : {8, 40, 128, 136}) check({70, 4, 2, d, 0});
 }
 
-TEST(Attention, SlidingWindow) {
+TEST_P(Attention, SlidingWindow) {
   for (int64_t window : {1, 2, 5, 32, 33, 64, 100, 500})
     for (int64_t group : {1, 3}) check({150, 3 * group, 3, 32, window});
 }
 
-TEST(Attention, PeakedSoftmaxIsStable) {
+TEST_P(Attention, PeakedSoftmaxIsStable) {
   check({200, 4, 2, 64, 0}, 8.0f);  // scores ~ +-60: exp overflows without the running max
   check({200, 4, 2, 64, 17}, 8.0f);
 }
 
-TEST(Attention, ThreadCountInvariantBitwise) {
+TEST_P(Attention, ThreadCountInvariantBitwise) {
   const AttentionShape s{300, 6, 2, 64, 0};
   Inputs in = make_inputs(s, 1.0f, 9);
   std::vector<float> a = run_fast(s, in, 1), b = run_fast(s, in, 2), c = run_fast(s, in, 3);
@@ -112,7 +116,7 @@ TEST(Attention, ThreadCountInvariantBitwise) {
 
 // Running the queries in chunks (q_begin > 0, as the model does for long inputs) gives the same
 // bits as one call: key tiles are aligned to absolute positions, not to the chunk.
-TEST(Attention, QueryChunksBitwiseEqualWholeRun) {
+TEST_P(Attention, QueryChunksBitwiseEqualWholeRun) {
   for (int64_t window : {0, 5, 70})
     for (int64_t group : {1, 2, 3}) {
       const AttentionShape s{257, 2 * group, 2, 40, window};
@@ -141,7 +145,7 @@ TEST(Attention, QueryChunksBitwiseEqualWholeRun) {
 
 // The bf16-product path over the same awkward sizes: odd lengths (odd key tiles take a zero P
 // row), GQA 1-3, windows, several key tiles, peaked scores, head dims incl. an odd one (fp32 path).
-TEST(AttentionBf16, AwkwardSizesWithinRoundingBound) {
+TEST_P(AttentionBf16, AwkwardSizesWithinRoundingBound) {
   for (int64_t len : {1, 2, 7, 33, 64, 65, 130})
     for (int64_t group : {1, 2, 3}) check(bf16_shape({len, 2 * group, 2, 64, 0}));
   for (int64_t len : {255, 256, 257, 513}) check(bf16_shape({len, 4, 2, 64, 0}));
@@ -153,7 +157,7 @@ TEST(AttentionBf16, AwkwardSizesWithinRoundingBound) {
 
 // The flag is honoured: on an AVX512_BF16 build the result differs from the fp32 path (by the
 // rounding, far below the tolerance above) and is bit-identical across threads and query chunks.
-TEST(AttentionBf16, TakenDeterministicAndChunkInvariant) {
+TEST_P(AttentionBf16, TakenDeterministicAndChunkInvariant) {
   const AttentionShape s = bf16_shape({301, 6, 2, 64, 0});
   Inputs in = make_inputs(s, 1.0f, 21);
   const std::vector<float> a = run_fast(s, in, 1), b = run_fast(s, in, 2), c = run_fast(s, in, 3);
@@ -177,21 +181,27 @@ TEST(AttentionBf16, TakenDeterministicAndChunkInvariant) {
   ASSERT_EQ(a, chunked);
 }
 
-TEST(Attention, ExpNegMatchesStdExp) {
-  float xs[simd::kLanes], ys[simd::kLanes];
+// The softmax's vector exp (simd::exp_neg), through the kernel table's hook.
+TEST_P(Attention, ExpNegMatchesStdExp) {
+  const KernelTable& kt = active_kernels();
+  const int lanes = kt.vector_lanes;
+  std::vector<float> xs(static_cast<size_t>(lanes)), ys(static_cast<size_t>(lanes));
   for (float x0 = -100.0f; x0 <= 0.0f; x0 += 0.37f) {
-    for (int i = 0; i < simd::kLanes; ++i) xs[i] = x0 + 0.01f * i;
-    simd::store(ys, simd::exp_neg(simd::load(xs)));
-    for (int i = 0; i < simd::kLanes; ++i) {
-      const double e = std::exp(double(xs[i]));
-      if (xs[i] < -87.0f) EXPECT_EQ(ys[i], 0.0f);
-      else EXPECT_LE(std::fabs(ys[i] - e), 3e-7 * e) << xs[i];
+    for (int i = 0; i < lanes; ++i) xs[size_t(i)] = x0 + 0.01f * i;
+    kt.exp_neg(xs.data(), ys.data(), lanes);
+    for (int i = 0; i < lanes; ++i) {
+      const double e = std::exp(double(xs[size_t(i)]));
+      if (xs[size_t(i)] < -87.0f) EXPECT_EQ(ys[size_t(i)], 0.0f);
+      else EXPECT_LE(std::fabs(ys[size_t(i)] - e), 3e-7 * e) << xs[size_t(i)];
     }
   }
-  for (int i = 0; i < simd::kLanes; ++i) xs[i] = -INFINITY;
-  simd::store(ys, simd::exp_neg(simd::load(xs)));
+  std::fill(xs.begin(), xs.end(), -INFINITY);
+  kt.exp_neg(xs.data(), ys.data(), lanes);
   EXPECT_EQ(ys[0], 0.0f);
 }
+
+INSTANTIATE_TEST_SUITE_P(Sets, Attention, all_kernel_sets(), kernel_set_test_name);
+INSTANTIATE_TEST_SUITE_P(Sets, AttentionBf16, all_kernel_sets(), kernel_set_test_name);
 
 }  // namespace
 }  // namespace lastrank::cpu

@@ -1,5 +1,5 @@
 // Packed GEMM (fp32 / bf16 / int8) vs the scalar references over awkward sizes, thread-count
-// invariance, ldy > n, and the input checks of pack_matrix.
+// invariance, ldy > n, and the input checks of pack_matrix; every kernel set this CPU runs.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +10,7 @@
 #include "backend/cpu/gemm.h"
 #include "backend/cpu/gemm_internal.h"
 #include "core/error.h"
+#include "kernel_set_fixture.h"
 
 namespace lastrank::cpu {
 namespace {
@@ -133,31 +134,34 @@ void check_case(int64_t m, int64_t n, int64_t k, PackFormat prec, DType dt) {
 
 const int64_t kSizes[] = {1, 7, 63, 64, 65, 129};
 
-class GemmPrecision : public ::testing::TestWithParam<PackFormat> {};
+class GemmPrecision : public KernelSetTest<std::tuple<PackFormat, KernelSet>> {
+ protected:
+  PackFormat precision() const { return std::get<0>(GetParam()); }
+};
 
 TEST_P(GemmPrecision, AwkwardShapesMatchReference) {
   for (int64_t m : kSizes)
     for (int64_t n : kSizes)
-      for (int64_t k : {int64_t(1), int64_t(65), int64_t(300)}) check_case(m, n, k, GetParam(), DType::BF16);
+      for (int64_t k : {int64_t(1), int64_t(65), int64_t(300)}) check_case(m, n, k, precision(), DType::BF16);
 }
 
 TEST_P(GemmPrecision, KSweepCrossesBlocks) {
-  for (int64_t k : {7, 63, 64, 129, 255, 256, 257, 513, 700, 1025, 2100}) check_case(13, 37, k, GetParam(), DType::F32);
+  for (int64_t k : {7, 63, 64, 129, 255, 256, 257, 513, 700, 1025, 2100}) check_case(13, 37, k, precision(), DType::F32);
 }
 
 TEST_P(GemmPrecision, RowsCrossBlocks) {  // row blocks of the fp32/bf16 driver are 192 rows
-  for (int64_t m : {383, 385, 781}) check_case(m, 45, 531, GetParam(), DType::BF16);
+  for (int64_t m : {383, 385, 781}) check_case(m, 45, 531, precision(), DType::BF16);
 }
 
 TEST_P(GemmPrecision, SourceDtypes) {
-  for (DType dt : {DType::F32, DType::BF16, DType::F16}) check_case(20, 50, 90, GetParam(), dt);
+  for (DType dt : {DType::F32, DType::BF16, DType::F16}) check_case(20, 50, 90, precision(), dt);
 }
 
 TEST_P(GemmPrecision, ThreadCountInvariantBitwise) {
   const int64_t m = 203, n = 333, k = 600;
   Weights w = make_weights(n, k, DType::BF16, 5);
   std::vector<float> x = make_x(m, k, 6);
-  auto packed = pack_matrix(w.view, GetParam());
+  auto packed = pack_matrix(w.view, precision());
   std::vector<float> y1 = run_packed(*packed, x, m, n, 1);
   std::vector<float> y2 = run_packed(*packed, x, m, n, 2);
   std::vector<float> y3 = run_packed(*packed, x, m, n, 3);
@@ -170,12 +174,16 @@ TEST_P(GemmPrecision, ThreadCountInvariantBitwise) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, GemmPrecision,
-                         ::testing::Values(PackFormat::fp32, PackFormat::bf16_weights, PackFormat::int8, PackFormat::bf16_dot),
+                         ::testing::Combine(::testing::Values(PackFormat::fp32, PackFormat::bf16_weights,
+                                                              PackFormat::int8, PackFormat::bf16_dot),
+                                            all_kernel_sets()),
                          [](const auto& info) {
-                           std::string name = pack_format_name(info.param);
+                           std::string name = pack_format_name(std::get<0>(info.param));
                            std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
+                           return name + "_" + kernel_set_name(std::get<1>(info.param));
                          });
+
+class GemmOnSet : public KernelSetTest<KernelSet> {};
 
 TEST(Gemm, PackRejectsBadWeights) {
   Weights w = make_weights(4, 8, DType::F32, 1);
@@ -194,7 +202,7 @@ TEST(Gemm, PackRejectsBadWeights) {
 // (their rounding residual added back in fp32), so the result is the product with those channels
 // exact and all others rounded. Without the compensation the 300x channels' rounding error alone
 // (~2^-9 of the dominant terms) is ~100x this test's tolerance.
-TEST(Gemm, Bf16OutlierChannelsAreExact) {
+TEST_P(GemmOnSet, Bf16OutlierChannelsAreExact) {
   if (!gemm_bf16_dot_rounds_activations()) GTEST_SKIP() << "bf16 mode keeps activations exact on this CPU (no AVX512_BF16)";
   for (int64_t m : {1, 7, 65}) {
     const int64_t n = 77, k = 1030;
@@ -224,7 +232,7 @@ TEST(Gemm, PackFormatNames) {
 
 // bf16 weights are stored as bf16 by every bf16-capable format, fp32 included (exact products at half
 // the memory); only F32/F16 weights in fp32 mode take 4 bytes each.
-TEST(Gemm, Bf16WeightsStayHalfSize) {
+TEST_P(GemmOnSet, Bf16WeightsStayHalfSize) {
   Weights w = make_weights(256, 512, DType::BF16, 2);
   for (PackFormat p : {PackFormat::fp32, PackFormat::bf16_weights, PackFormat::bf16_dot})
     EXPECT_LE(pack_matrix(w.view, p)->bytes(), size_t(256 * 512 * 2 * 1.1)) << pack_format_name(p);
@@ -232,6 +240,8 @@ TEST(Gemm, Bf16WeightsStayHalfSize) {
   EXPECT_GE(pack_matrix(w32.view, PackFormat::fp32)->bytes(), size_t(256 * 512 * 4));
   EXPECT_LE(pack_matrix(w32.view, PackFormat::bf16_weights)->bytes(), size_t(256 * 512 * 2 * 1.1));
 }
+
+INSTANTIATE_TEST_SUITE_P(Sets, GemmOnSet, all_kernel_sets(), kernel_set_test_name);
 
 }  // namespace
 }  // namespace lastrank::cpu

@@ -1,5 +1,6 @@
 // The forward's CPU ops (src/backend/cpu/ops.h) against naive scalar double-precision versions
-// on awkward sizes (odd widths, tails shorter than a vector, GQA 3, sliding windows).
+// on awkward sizes (odd widths, tails shorter than a vector, GQA 3, sliding windows); every kernel
+// set this CPU runs.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,6 +11,7 @@
 #include "backend/cpu/attention.h"
 #include "backend/cpu/ops.h"
 #include "core/error.h"
+#include "kernel_set_fixture.h"
 
 namespace lastrank::cpu {
 namespace {
@@ -31,7 +33,9 @@ std::vector<float> randn(size_t n, uint32_t seed, float scale = 1.0f) {
 
 double rel_err(double got, double want) { return std::abs(got - want) / std::max(1e-30, std::abs(want)); }
 
-TEST(Ops, RmsNormMatchesNaive) {
+class Ops : public KernelSetTest<KernelSet> {};
+
+TEST_P(Ops, RmsNormMatchesNaive) {
   ThreadPool pool(2);
   for (int64_t cols : {1, 7, 16, 33, 130, 1024}) {
     const int64_t rows = 5;
@@ -55,14 +59,14 @@ TEST(Ops, RmsNormMatchesNaive) {
   }
 }
 
-TEST(Ops, RmsNormUsesEps) {
+TEST_P(Ops, RmsNormUsesEps) {
   ThreadPool pool(1);
   std::vector<float> x(8, 0.f), w(8, 1.f), out(8, 1.f);
   rms_norm(x.data(), 1, 8, w.data(), 1e-6f, out.data(), pool);
   for (float v : out) EXPECT_EQ(v, 0.f);  // zero row stays finite
 }
 
-TEST(Ops, ExpApproxWithinTwoUlp) {
+TEST_P(Ops, ExpApproxWithinTwoUlp) {
   double worst = 0;
   for (double t = -87.0; t <= 88.0; t += 0.001953125) {
     const float x = float(t);
@@ -73,7 +77,7 @@ TEST(Ops, ExpApproxWithinTwoUlp) {
   EXPECT_TRUE(std::isfinite(exp_approx(200.f)));
 }
 
-TEST(Ops, SwigluMatchesNaive) {
+TEST_P(Ops, SwigluMatchesNaive) {
   ThreadPool pool(2);
   const int64_t n = 100003;  // odd, spans several chunks
   auto g = randn(size_t(n), 1, 6.0f), u = randn(size_t(n), 2);
@@ -90,7 +94,7 @@ TEST(Ops, SwigluMatchesNaive) {
   }
 }
 
-TEST(Ops, AddInplace) {
+TEST_P(Ops, AddInplace) {
   ThreadPool pool(2);
   auto x = randn(77777, 3), y = randn(77777, 4);
   auto x0 = x;
@@ -98,7 +102,7 @@ TEST(Ops, AddInplace) {
   for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(x[i], x0[i] + y[i]);
 }
 
-TEST(Ops, RopeInvFreqAndTables) {
+TEST_P(Ops, RopeInvFreqAndTables) {
   for (double theta : {1e6, 10000.0, 12345.5}) {
     for (int64_t hd : {2, 6, 34, 128}) {
       auto f = rope_inv_freq(theta, hd);
@@ -125,7 +129,7 @@ TEST(Ops, RopeInvFreqAndTables) {
   }
 }
 
-TEST(Ops, ApplyRopeMatchesRotateHalf) {
+TEST_P(Ops, ApplyRopeMatchesRotateHalf) {
   ThreadPool pool(2);
   for (int64_t hd : {2, 6, 34}) {
     const int64_t rows = 9, heads = 3, half = hd / 2;
@@ -157,7 +161,7 @@ TEST(Ops, ApplyRopeMatchesRotateHalf) {
   }
 }
 
-TEST(Ops, EmbeddingLookupAllDtypesAndBounds) {
+TEST_P(Ops, EmbeddingLookupAllDtypesAndBounds) {
   ThreadPool pool(2);
   const int64_t vocab = 11, hidden = 13;
   auto vals = randn(size_t(vocab * hidden), 9);
@@ -186,7 +190,7 @@ TEST(Ops, EmbeddingLookupAllDtypesAndBounds) {
   }
 }
 
-TEST(Ops, AttentionRowsMatchesReference) {
+TEST_P(Ops, AttentionRowsMatchesReference) {
   ThreadPool pool(2);
   struct Case { int64_t len, n_q, n_kv, d, window; };
   for (const Case& cs : {Case{37, 6, 2, 20, 0}, Case{37, 6, 2, 20, 8}, Case{5, 4, 4, 7, 0}, Case{64, 3, 1, 16, 1}}) {
@@ -206,6 +210,8 @@ TEST(Ops, AttentionRowsMatchesReference) {
         ASSERT_NEAR(out[r * qd + c], ref[rows[r] * qd + c], kAttnTol) << "len=" << s.len << " w=" << s.window;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Sets, Ops, all_kernel_sets(), kernel_set_test_name);
 
 }  // namespace
 }  // namespace lastrank::cpu

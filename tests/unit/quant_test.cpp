@@ -1,6 +1,7 @@
 // int8 quantization: exactness of the packed int8 kernel vs its scalar reference with outlier
 // channels, outlier-channel detection, and fidelity vs fp32 on Qwen3 layer widths (k = 1024,
-// 2048, 3072) with and without injected activation outlier channels.
+// 2048, 3072) with and without injected activation outlier channels; the kernels on every kernel
+// set this CPU runs.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +10,7 @@
 
 #include "backend/cpu/gemm.h"
 #include "backend/cpu/gemm_internal.h"
+#include "kernel_set_fixture.h"
 
 namespace lastrank::cpu {
 namespace {
@@ -88,7 +90,9 @@ TEST(Quant, DetectsInjectedOutlierChannelsOnly) {
   EXPECT_EQ(select_outlier_channels(dirty.x.data(), 64, 1024), (std::vector<int64_t>{11, 348, 685, 1022}));
 }
 
-TEST(Quant, KernelMatchesScalarReferenceWithOutliers) {
+class QuantOnSet : public KernelSetTest<KernelSet> {};
+
+TEST_P(QuantOnSet, KernelMatchesScalarReferenceWithOutliers) {
   // m: below, at and past the row tile (4 / 8 / 12) and the 96-row block; n: partial column panels;
   // k: below 16 (no outlier scan), partial quads, and group (128) remainders.
   for (int64_t m : {1, 5, 7, 13, 33, 97})
@@ -116,7 +120,7 @@ TEST(Quant, GroupScalesFollowEachGroup) {
   for (int64_t c = 0; c < k; ++c) EXPECT_EQ(q.q[size_t(c)], c < 2 * kInt8Group ? int(std::nearbyint((c % 7 - 3) * 127.0 / 3.0)) : 0) << c;
 }
 
-TEST(Quant, ThreadInvariantWithOutliers) {
+TEST_P(QuantOnSet, ThreadInvariantWithOutliers) {
   Case c = make_case(90, 70, 300, 5, 3);
   EXPECT_EQ(run_int8(c, 90, 1), run_int8(c, 90, 2));
   EXPECT_EQ(run_int8(c, 90, 1), run_int8(c, 90, 3));
@@ -124,7 +128,7 @@ TEST(Quant, ThreadInvariantWithOutliers) {
 
 // The activation scratch lives in the caller's Workspace: one workspace reused over calls of
 // growing and shrinking m gives the same bits as a fresh one per call, and holds the scratch.
-TEST(Quant, ReusedWorkspaceGivesSameBits) {
+TEST_P(QuantOnSet, ReusedWorkspaceGivesSameBits) {
   Case c = make_case(150, 40, 300, 3, 5);
   auto p = pack_matrix(c.view, PackFormat::int8);
   ThreadPool pool(2);
@@ -139,7 +143,7 @@ TEST(Quant, ReusedWorkspaceGivesSameBits) {
   }
 }
 
-TEST(Quant, FidelityOnLayerWidths) {
+TEST_P(QuantOnSet, FidelityOnLayerWidths) {
   const int64_t m = 48, n = 192;
   for (int64_t k : {1024, 2048, 3072})
     for (int outliers : {0, 4}) {
@@ -156,6 +160,8 @@ TEST(Quant, FidelityOnLayerWidths) {
       }
     }
 }
+
+INSTANTIATE_TEST_SUITE_P(Sets, QuantOnSet, all_kernel_sets(), kernel_set_test_name);
 
 }  // namespace
 }  // namespace lastrank::cpu

@@ -13,6 +13,7 @@
 // pairs ([d/2][qr] and [kb/2][qr] words of two bf16), K as bf16 rows and V transposed into bf16
 // pairs along the keys ([d][L/2]), and both register tiles on vdpbf16ps (two k per instruction,
 // exact products, fp32 sums). Q is rounded unscaled; the 1/sqrt(d) moves into the softmax.
+// Compiled once per kernel set (kernel_table.h).
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -20,10 +21,11 @@
 
 #include "backend/cpu/attention.h"
 #include "backend/cpu/gemm_kernel.h"
+#include "backend/cpu/kernel_table.h"
 #include "backend/cpu/simd.h"
 #include "core/error.h"
 
-namespace lastrank::cpu {
+namespace lastrank::cpu::LR_KERNEL_SET {
 namespace {
 
 using simd::kLanes;
@@ -271,7 +273,11 @@ void run_item(const AttentionShape& sh, bool bf16, const float* q, const KvHead&
 #endif
 }
 
-}  // namespace
+// y = simd::exp_neg(x) over whole vectors (the softmax's exp, for its test).
+void exp_neg_vectors(const float* x, float* y, int64_t n) {
+  LR_CHECK(n % kLanes == 0, "exp_neg_vectors: n ", n, " is not a multiple of ", kLanes);
+  for (int64_t i = 0; i < n; i += kLanes) simd::store(y + i, simd::exp_neg(simd::load(x + i)));
+}
 
 void attention(const AttentionShape& s, const float* q, const float* k, const float* v, float* out, ThreadPool& pool) {
   LR_CHECK(s.len >= 0 && s.d > 0 && s.n_kv > 0 && s.n_q % s.n_kv == 0 && s.q_begin >= 0 && s.q_begin <= s.len,
@@ -346,12 +352,15 @@ void attention(const AttentionShape& s, const float* q, const float* k, const fl
   }
 }
 
-bool attention_bf16_available() {
+}  // namespace
+
+void fill_attention(KernelTable& t) {
+  t.set = LR_TARGET_KERNEL_SET;
+  t.attention = &attention;
 #if defined(LR_HAVE_DPBF16)
-  return true;
-#else
-  return false;
+  t.attention_bf16 = true;
 #endif
+  t.exp_neg = &exp_neg_vectors;
 }
 
-}  // namespace lastrank::cpu
+}  // namespace lastrank::cpu::LR_KERNEL_SET

@@ -2,7 +2,7 @@
 // (packed GEMM, tiled attention); CpuReferenceBackend swaps in the scalar oracles (gemm_ref on the
 // raw checkpoint weights, attention_ref) and keeps the element-wise ops, which are plain loops.
 #include "backend/cpu/cpu_backend.h"
-#include "backend/cpu/simd.h"
+#include "backend/cpu/kernel_dispatch.h"
 
 #include <algorithm>
 #include <exception>
@@ -82,7 +82,7 @@ class CpuBackend : public Backend {
   explicit CpuBackend(const CpuBackendOptions& o) : opt_(o), pool_(o.threads) {}
 
   int threads() const override { return pool_.size(); }
-  std::string kernel_set() const override { return simd::kIsa; }
+  std::string kernel_set() const override { return kernel_set_name(active_kernel_set()); }
 
   std::unique_ptr<Buffer> buffer() override { return std::make_unique<HostBuffer>(); }
   void upload(const float* host, int64_t n, float* dst) override { std::copy_n(host, n, dst); }

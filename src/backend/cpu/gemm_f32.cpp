@@ -15,17 +15,19 @@
 //    through the fp32 micro-kernel: y = x · bf16(W)^T exactly as in fp32 (half the weight memory).
 //
 // Each y element is one fixed chain over k in order (k blocks in sequence), no reduction crosses
-// threads: results are bit-identical for any thread count and run to run.
+// threads: results are bit-identical for any thread count and run to run. Compiled once per kernel
+// set (kernel_table.h).
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "backend/cpu/gemm_internal.h"
 #include "backend/cpu/gemm_kernel.h"
+#include "backend/cpu/kernel_table.h"
 #include "core/error.h"
 #include "core/huge_alloc.h"
 
-namespace lastrank::cpu {
+namespace lastrank::cpu::LR_KERNEL_SET {
 namespace {
 
 // Blocking, tuned on Zen 5 (48 KB L1, 1 MB L2 per core; sweep of kKc 256..3072 x kMc 48..768 x
@@ -212,21 +214,27 @@ class PanelMatrix final : public PackedMatrix {
   HugeVector<T> w_;  // [panels, kp, kNr] (bf16 pairs: [panels, kp/2, kNr, 2])
 };
 
-}  // namespace
-
-bool gemm_bf16_dot_rounds_activations() {
 #if defined(LR_HAVE_DPBF16)
-  return true;
+constexpr bool kBf16DotRoundsActivations = true;
 #else
-  return false;
+constexpr bool kBf16DotRoundsActivations = false;
 #endif
-}
 
 std::unique_ptr<PackedMatrix> pack_f32(const TensorView& w) {
   return std::make_unique<PanelMatrix<float>>(w, PackFormat::fp32, false);
 }
+// bf16 panels; f: any format but int8.
 std::unique_ptr<PackedMatrix> pack_bf16(const TensorView& w, PackFormat f) {
-  return std::make_unique<PanelMatrix<uint16_t>>(w, f, f == PackFormat::bf16_dot && gemm_bf16_dot_rounds_activations());
+  return std::make_unique<PanelMatrix<uint16_t>>(w, f, f == PackFormat::bf16_dot && kBf16DotRoundsActivations);
 }
 
-}  // namespace lastrank::cpu
+}  // namespace
+
+void fill_gemm_f32(KernelTable& t) {
+  t.set = LR_TARGET_KERNEL_SET;
+  t.pack_f32 = &pack_f32;
+  t.pack_bf16 = &pack_bf16;
+  t.bf16_dot_rounds_activations = kBf16DotRoundsActivations;
+}
+
+}  // namespace lastrank::cpu::LR_KERNEL_SET

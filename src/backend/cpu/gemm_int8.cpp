@@ -5,7 +5,8 @@
 // -128 * (that group's weight column sum), which removes the offset exactly. Weight panel layout:
 // [k/4 quads][kNr8 columns][4 consecutive k]: one 32/64-byte load gives 4 k values of 8/16 columns.
 // Every y element is computed by one thread in a fixed order, so results are bit-identical for any
-// thread count.
+// thread count. Compiled once per kernel set (kernel_table.h); the scalar reference and the outlier
+// rule are in gemm_int8_ref.cpp.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -13,9 +14,10 @@
 
 #include "backend/cpu/gemm_internal.h"
 #include "backend/cpu/gemm_kernel.h"
+#include "backend/cpu/kernel_table.h"
 #include "core/error.h"
 
-namespace lastrank::cpu {
+namespace lastrank::cpu::LR_KERNEL_SET {
 namespace {
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
@@ -39,11 +41,6 @@ constexpr int64_t kG = kInt8Group;     // k columns per scale group
 static_assert(kG % 4 == 0, "groups must hold whole k quads");
 constexpr int64_t kMc8 = 96;  // rows per L2 block (a multiple of kMr8)
 static_assert(kMc8 % kMr8 == 0);
-// Outlier input channels: max_i |x[i,c]| > kOutlierRatio x the median channel max (a Gaussian
-// channel sits near 1x; LLM activation outliers are 20-1000x). At most kMaxOutlierChannels
-// (largest first) go through the fp32 side path, which costs kMax/k of the int8 MACs in fp32.
-constexpr float kOutlierRatio = 6.0f;
-constexpr int64_t kMaxOutlierChannels = 32;
 constexpr int64_t kBlockBytes8 = 192 * 1024;
 
 constexpr size_t kScratchBytes = size_t(32) << 20;  // activation tiles kept in the Workspace
@@ -300,62 +297,14 @@ class Int8Matrix final : public PackedMatrix {
   std::vector<int32_t> bias_;   // [panels, ng, kNr8] -128 * sum_{c in group} q[j, c]
 };
 
-}  // namespace
-
-int int8_weight_qmax() { return kQMaxW; }
-
 std::unique_ptr<PackedMatrix> pack_int8(const TensorView& w) { return std::make_unique<Int8Matrix>(w); }
 
-// Independent scalar statement of the same quantization (see gemm_internal.h).
-QuantizedRows quantize_rows(const float* x, int64_t rows, int64_t cols, int qmax, int64_t group) {
-  if (group <= 0) group = cols;
-  QuantizedRows q;
-  q.rows = rows;
-  q.cols = cols;
-  q.group = group;
-  q.groups = (cols + group - 1) / group;
-  q.q.resize(size_t(rows * cols));
-  q.scale.resize(size_t(rows * q.groups));
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t g = 0; g < q.groups; ++g) {
-      const int64_t c0 = g * group, c1 = std::min(cols, c0 + group);
-      float amax = 0;
-      for (int64_t c = c0; c < c1; ++c) amax = std::max(amax, std::fabs(x[i * cols + c]));
-      const float inv = amax > 0 ? float(qmax) / amax : 0.0f;
-      q.scale[size_t(i * q.groups + g)] = amax / float(qmax);
-      for (int64_t c = c0; c < c1; ++c) q.q[size_t(i * cols + c)] = int8_t(std::nearbyint(x[i * cols + c] * inv));
-    }
-  return q;
+}  // namespace
+
+void fill_gemm_int8(KernelTable& t) {
+  t.set = LR_TARGET_KERNEL_SET;
+  t.pack_int8 = &pack_int8;
+  t.int8_weight_qmax = kQMaxW;
 }
 
-std::vector<int64_t> select_outlier_channels(const float* x, int64_t m, int64_t k, ThreadPool* pool) {
-  return select_large_channels(x, m, k, kOutlierRatio, kMaxOutlierChannels, pool);
-}
-
-void gemm_int8_ref(const float* x, int64_t m, int64_t k, const TensorView& w, float* y) {
-  const int64_t n = w.shape[0];
-  std::vector<float> wf(size_t(n * k));
-  for (int64_t j = 0; j < n; ++j) weight_row(w, j, wf.data() + j * k);
-  const std::vector<int64_t> outliers = select_outlier_channels(x, m, k);
-  std::vector<float> xz(x, x + m * k);
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t c : outliers) xz[size_t(i * k + c)] = 0.0f;
-  const QuantizedRows qx = quantize_rows(xz.data(), m, k, 127, kInt8Group);
-  const QuantizedRows qw = quantize_rows(wf.data(), n, k, kQMaxW, kInt8Group);
-  const int64_t ng = qx.groups;
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      float acc = 0.0f;
-      for (int64_t g = 0; g < ng; ++g) {
-        int64_t dot = 0;
-        for (int64_t c = g * kInt8Group; c < std::min(k, (g + 1) * kInt8Group); ++c)
-          dot += int64_t(qx.q[size_t(i * k + c)]) * qw.q[size_t(j * k + c)];
-        acc = std::fma(float(dot), qx.scale[size_t(i * ng + g)] * qw.scale[size_t(j * ng + g)], acc);
-      }
-      for (int64_t c : outliers)
-        acc = std::fma(x[i * k + c], float(qw.q[size_t(j * k + c)]) * qw.scale[size_t(j * ng + c / kInt8Group)], acc);
-      y[i * n + j] = acc;
-    }
-}
-
-}  // namespace lastrank::cpu
+}  // namespace lastrank::cpu::LR_KERNEL_SET

@@ -1,5 +1,6 @@
-// Private factories behind pack_matrix (one per weight layout) and the int8 quantization contract
-// shared by the int8 kernel, its scalar reference and the tests.
+// Helpers shared by the GEMM kernels and their references (the packers themselves are per kernel
+// set: KernelTable in kernel_table.h), and the int8 quantization contract shared by the int8
+// kernel, its scalar reference and the tests.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -8,10 +9,6 @@
 #include "backend/cpu/gemm.h"
 
 namespace lastrank::cpu {
-
-std::unique_ptr<PackedMatrix> pack_f32(const TensorView& w);   // gemm_f32.cpp
-std::unique_ptr<PackedMatrix> pack_bf16(const TensorView& w, PackFormat f);  // gemm_f32.cpp: bf16 panels (any format but int8)
-std::unique_ptr<PackedMatrix> pack_int8(const TensorView& w);  // gemm_int8.cpp
 
 // Row j of a [n, k] F32/BF16/F16 weight, widened to fp32 (exact).
 void weight_row(const TensorView& w, int64_t j, float* out);
@@ -34,6 +31,7 @@ void weight_row(const TensorView& w, int64_t j, float* out);
 // 0.66 / 0.86 / 1.17 % at 128 -> 0.56 / 0.73 / 0.89 % at 32, score max |diff| 0.019 -> 0.013-0.014
 // (4 lists); the extra per-group rescale costs ~20 % of int8 GEMM speed (docs/perf.md).
 constexpr int64_t kInt8Group = 32;
+// kWeightQMax of the kernel set in use (kernel_dispatch.h).
 int int8_weight_qmax();
 struct QuantizedRows {
   int64_t rows = 0, cols = 0, group = 0, groups = 0;
@@ -45,13 +43,12 @@ struct QuantizedRows {
 // which each take such channels out of their low-precision product (gemm_pack.cpp).
 std::vector<int64_t> select_large_channels(const float* x, int64_t m, int64_t k, float ratio, int64_t max_channels,
                                            ThreadPool* pool = nullptr);
-// y[0:n] += a * w[0:n], one fused multiply-add per element (same in every ISA branch).
-void add_scaled_row(float a, const float* w, float* y, int64_t n);
 // int8's outlier input channels of x [m, k] (select_large_channels with int8's rule, gemm_int8.cpp).
 std::vector<int64_t> select_outlier_channels(const float* x, int64_t m, int64_t k, ThreadPool* pool = nullptr);
 // Symmetric quantization with one scale per (row, group of `group` columns); group <= 0: whole rows.
 QuantizedRows quantize_rows(const float* x, int64_t rows, int64_t cols, int qmax, int64_t group = 0);
-// Scalar reference of the int8 GEMM for the same quantization (exact integer dot products).
+// Scalar reference of the int8 GEMM for the same quantization (exact integer dot products), with the
+// weight levels (int8_weight_qmax) of the kernel set in use.
 void gemm_int8_ref(const float* x, int64_t m, int64_t k, const TensorView& w, float* y);
 
 }  // namespace lastrank::cpu

@@ -1,16 +1,17 @@
 // The register-blocked tiles shared by the packed GEMM and by attention (fp32 FMA and bf16-pair
 // vdpbf16ps): C[rows, vectors] (+)= A · B with accumulators in registers, k walked strictly in
 // order (so every output element has one fixed summation order, independent of tiling across
-// threads).
+// threads). Kernel code: included only by the kernel-set TUs, inside their namespace (kernel_table.h).
 #pragma once
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <type_traits>
 
 #include "backend/cpu/simd.h"
 #include "core/dtype.h"
 
-namespace lastrank::cpu {
+namespace lastrank::cpu::LR_KERNEL_SET {
 
 // Register tile: kMr rows x kNv vectors. AVX2: 6 x 16 (12 of 16 ymm accumulate);
 // AVX-512: 12 x 32 (24 of 32 zmm).
@@ -177,4 +178,13 @@ inline void micro_f32_any(int rows, int cols, int64_t kc, const float* a, int64_
   });
 }
 
-}  // namespace lastrank::cpu
+// y[0:n] += a * w[0:n], one fused multiply-add per element (same in every ISA branch): the fp32
+// outlier channels of the bf16 and int8 GEMMs.
+inline void add_scaled_row(float a, const float* w, float* y, int64_t n) {
+  int64_t j = 0;
+  const simd::Vf va = simd::set1(a);
+  for (; j + simd::kLanes <= n; j += simd::kLanes) simd::store(y + j, simd::fma(va, simd::load(w + j), simd::load(y + j)));
+  for (; j < n; ++j) y[j] = std::fma(a, w[j], y[j]);
+}
+
+}  // namespace lastrank::cpu::LR_KERNEL_SET

@@ -1,10 +1,11 @@
-// pack_matrix: validates a checkpoint weight view and hands it to the packer of the format.
+// pack_matrix: validates a checkpoint weight view and hands it to the packer of the format in the
+// kernel set in use (kernel_dispatch.h).
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "backend/cpu/gemm_internal.h"
-#include "backend/cpu/simd.h"
+#include "backend/cpu/kernel_dispatch.h"
 #include "core/error.h"
 
 namespace lastrank::cpu {
@@ -66,26 +67,19 @@ std::vector<int64_t> select_large_channels(const float* x, int64_t m, int64_t k,
   return out;
 }
 
-// y[0:n] += a * w[0:n], one fused multiply-add per element (same in every ISA branch).
-void add_scaled_row(float a, const float* w, float* y, int64_t n) {
-  int64_t j = 0;
-  const simd::Vf va = simd::set1(a);
-  for (; j + simd::kLanes <= n; j += simd::kLanes) simd::store(y + j, simd::fma(va, simd::load(w + j), simd::load(y + j)));
-  for (; j < n; ++j) y[j] = std::fma(a, w[j], y[j]);
-}
-
 std::unique_ptr<PackedMatrix> pack_matrix(const TensorView& w, PackFormat f) {
   if (w.rank != 2 || w.shape[0] <= 0 || w.shape[1] <= 0)
     fail("pack_matrix: weight ", w.name, " must be a non-empty 2-D [n, k] matrix, found shape ", w.shape_str());
   if (w.dtype != DType::F32 && w.dtype != DType::BF16 && w.dtype != DType::F16)
     fail("pack_matrix: weight ", w.name, " must be F32, BF16 or F16, found ", dtype_name(w.dtype));
   if (w.data == nullptr) fail("pack_matrix: weight ", w.name, " has no data");
+  const KernelTable& kt = active_kernels();
   switch (f) {
     // fp32 keeps bf16 weights as bf16: widened per block they give the same products at half the memory.
-    case PackFormat::fp32: return w.dtype == DType::BF16 ? pack_bf16(w, PackFormat::fp32) : pack_f32(w);
-    case PackFormat::bf16_weights: return pack_bf16(w, PackFormat::bf16_weights);
-    case PackFormat::bf16_dot: return pack_bf16(w, PackFormat::bf16_dot);
-    case PackFormat::int8: return pack_int8(w);
+    case PackFormat::fp32: return w.dtype == DType::BF16 ? kt.pack_bf16(w, PackFormat::fp32) : kt.pack_f32(w);
+    case PackFormat::bf16_weights: return kt.pack_bf16(w, PackFormat::bf16_weights);
+    case PackFormat::bf16_dot: return kt.pack_bf16(w, PackFormat::bf16_dot);
+    case PackFormat::int8: return kt.pack_int8(w);
   }
   fail("pack_matrix: unknown format");
 }

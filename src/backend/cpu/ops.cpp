@@ -1,13 +1,15 @@
-// Row-wise / element-wise ops of the Qwen3 forward (see ops.h for the exact numerics).
+// Row-wise / element-wise ops of the Qwen3 forward (see ops.h for the exact numerics). Compiled once
+// per kernel set (kernel_table.h): the plain loops vectorize for each set's ISA.
 #include "backend/cpu/ops.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "backend/cpu/kernel_table.h"
 #include "core/error.h"
 
-namespace lastrank::cpu {
+namespace lastrank::cpu::LR_KERNEL_SET {
 namespace {
 
 // Rows per parallel chunk so that tiny ops do not pay for a thread hand-off.
@@ -218,4 +220,17 @@ void attention_rows(const AttentionShape& s, const int64_t* rows, int64_t n_rows
   });
 }
 
-}  // namespace lastrank::cpu
+void fill_ops(KernelTable& t) {
+  t.set = LR_TARGET_KERNEL_SET;
+  t.embedding_lookup = &embedding_lookup;
+  t.rms_norm = &rms_norm;
+  t.rope_inv_freq = &rope_inv_freq;
+  t.rope_tables = &rope_tables;
+  t.apply_rope = &apply_rope;
+  t.swiglu = &swiglu;
+  t.add_inplace = &add_inplace;
+  t.exp_approx = &exp_approx;
+  t.attention_rows = &attention_rows;
+}
+
+}  // namespace lastrank::cpu::LR_KERNEL_SET

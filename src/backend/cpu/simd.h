@@ -1,12 +1,17 @@
 // Thin SIMD layer for the CPU kernels: one float vector type `Vf` of kLanes lanes and the handful
-// of operations the GEMM / attention micro-kernels need. Picked at compile time (-march=native):
-// AVX-512F (16 lanes) > AVX2+FMA (8 lanes) > portable scalar fallback (8 lanes, plain loops).
+// of operations the GEMM / attention micro-kernels need. Picked at compile time by the kernel set's
+// -m flags (kernel_set.h): AVX-512F (16 lanes) > AVX2+FMA (8 lanes) > portable scalar fallback
+// (8 lanes, plain loops). Kernel code: included only by the kernel-set TUs, inside their namespace.
 // Every op is lane-wise and exactly specified (fma is fused everywhere), so results do not depend
 // on which thread runs a tile; they may differ between ISAs by rounding only.
 #pragma once
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+
+#ifndef LR_KERNEL_SET
+#error "simd.h is kernel code: include it only from a kernel-set TU (built with -DLR_KERNEL_SET=<set>)"
+#endif
 
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 // GCC 12's AVX-512 headers self-initialize "undefined" vectors (__m512 __Y = __Y), which trips
@@ -16,11 +21,10 @@
 #include <immintrin.h>
 #endif
 
-namespace lastrank::cpu::simd {
+namespace lastrank::cpu::LR_KERNEL_SET::simd {
 
 #if defined(__AVX512F__)
 constexpr int kLanes = 16;
-constexpr const char* kIsa = "avx512";
 using Vf = __m512;
 inline Vf zero() { return _mm512_setzero_ps(); }
 inline Vf set1(float a) { return _mm512_set1_ps(a); }
@@ -39,7 +43,6 @@ inline Vf load_bf16(const uint16_t* p) {
 }
 #elif defined(__AVX2__) && defined(__FMA__)
 constexpr int kLanes = 8;
-constexpr const char* kIsa = "avx2";
 using Vf = __m256;
 inline Vf zero() { return _mm256_setzero_ps(); }
 inline Vf set1(float a) { return _mm256_set1_ps(a); }
@@ -57,7 +60,6 @@ inline Vf load_bf16(const uint16_t* p) {
 }
 #else
 constexpr int kLanes = 8;
-constexpr const char* kIsa = "scalar";
 struct Vf {
   float v[kLanes];
 };
@@ -122,7 +124,8 @@ inline Vf exp_neg(Vf x) {
 #elif defined(__AVX2__) && defined(__FMA__)
   nf = _mm256_round_ps(mul(xc, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 #else
-  for (int i = 0; i < kLanes; ++i) nf.v[i] = std::nearbyint(xc.v[i] * 1.44269504088896341f);
+  const Vf t = mul(xc, log2e);
+  for (int i = 0; i < kLanes; ++i) nf.v[i] = std::nearbyint(t.v[i]);
 #endif
   Vf r = fma(nf, set1(-0.693145751953125f), xc);  // ln2 split in hi + lo for exact reduction
   r = fma(nf, set1(-1.428606765330187045e-06f), r);
@@ -154,4 +157,4 @@ inline Vf exp_neg(Vf x) {
 #endif
 }
 
-}  // namespace lastrank::cpu::simd
+}  // namespace lastrank::cpu::LR_KERNEL_SET::simd

@@ -1,0 +1,55 @@
+# cmake -P script (cmake/kernel_sets.cmake): merges the objects of one kernel set into OUT and makes
+# every symbol it defines outside namespace lastrank::cpu::SET local, renamed (like the local ones
+# already there: static functions, compiler clones, instantiations over local types) to
+# "kernel_set.SET.<mangled name>", so a disassembly names where each piece of code came from.
+#   -DOBJECTS=a.o;b.o -DSET=avx2 -DOUT=avx2.o -DLINKER=ld -DOBJCOPY=objcopy -DNM=nm
+# ld -r --force-group-allocation resolves the COMDAT groups (inline functions and templates emitted
+# by several of the set's TUs) inside the set, so no group is left for the final link to merge
+# with another set's or the baseline's copy.
+cmake_minimum_required(VERSION 3.25)
+foreach(var OBJECTS SET OUT LINKER OBJCOPY NM)
+  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
+    message(FATAL_ERROR "localize_kernel_set.cmake: ${var} is not set")
+  endif()
+endforeach()
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${ARGN}\nfailed (${rc}): ${err}")
+  endif()
+  set(run_output "${out}" PARENT_SCOPE)
+endfunction()
+
+set(merged ${OUT}.merged.o)
+run(${LINKER} -r --force-group-allocation -o ${merged} ${OBJECTS})
+run(${NM} --defined-only --format=posix ${merged})
+string(LENGTH "${SET}" set_len)
+set(keep_prefix "_ZN8lastrank3cpu${set_len}${SET}")
+string(REPLACE "\n" ";" lines "${run_output}")
+set(local_list "")
+set(rename_map "")
+set(kept 0)
+set(seen "")
+foreach(line IN LISTS lines)
+  if(line STREQUAL "")
+    continue()
+  endif()
+  string(REGEX REPLACE " .*" "" sym "${line}")
+  string(FIND "${sym}" "${keep_prefix}" at)
+  if(at EQUAL 0)
+    math(EXPR kept "${kept} + 1")
+  elseif(NOT sym IN_LIST seen)
+    list(APPEND seen "${sym}")
+    string(APPEND local_list "${sym}\n")
+    string(APPEND rename_map "${sym} kernel_set.${SET}.${sym}\n")
+  endif()
+endforeach()
+if(kept EQUAL 0)
+  message(FATAL_ERROR "localize_kernel_set.cmake: ${merged} defines no ${keep_prefix}* symbol (wrong LR_KERNEL_SET?)")
+endif()
+file(WRITE ${OUT}.localize "${local_list}")
+file(WRITE ${OUT}.rename "${rename_map}")
+run(${OBJCOPY} --localize-symbols=${OUT}.localize ${merged} ${merged}.local.o)
+run(${OBJCOPY} --redefine-syms=${OUT}.rename ${merged}.local.o ${OUT})
+file(REMOVE ${merged} ${merged}.local.o)
