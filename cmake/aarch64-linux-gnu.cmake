@@ -28,8 +28,10 @@ else()
 endif()
 find_program(LASTRANK_QEMU_AARCH64 qemu-aarch64-static)
 if(LASTRANK_QEMU_AARCH64)
-  # -L: where the guest's dynamic loader and libc live (Debian's libc6-arm64-cross).
-  set(CMAKE_CROSSCOMPILING_EMULATOR "${LASTRANK_QEMU_AARCH64};-L;/usr/aarch64-linux-gnu;-cpu;${_lastrank_qemu_cpu}")
+  # The guest's dynamic loader and libc are the multiarch libc6:arm64 (/lib/ld-linux-aarch64.so.1,
+  # installed with the :arm64 libraries), so no -L prefix: with -L /usr/aarch64-linux-gnu (the
+  # cross toolchain's libc6-arm64-cross, 2.36-8cross1) qemu 7.2 hung in the first pthread_create.
+  set(CMAKE_CROSSCOMPILING_EMULATOR "${LASTRANK_QEMU_AARCH64};-cpu;${_lastrank_qemu_cpu}")
 endif()
 
 # Libraries and headers from the arm64 multiarch packages (/usr/lib/aarch64-linux-gnu), never the

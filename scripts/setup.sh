@@ -7,7 +7,7 @@ PKGS="build-essential cmake ninja-build pkg-config git ca-certificates python3 n
       nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libutf8proc-dev
       libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev curl
       g++-aarch64-linux-gnu qemu-user-static
-      libutf8proc-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64 libcpp-httplib-dev:arm64"
+      libc6:arm64 libutf8proc-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64 libcpp-httplib-dev:arm64"
 # The AArch64 cross build (cmake/aarch64-linux-gnu.cmake, scripts/test_aarch64.sh) links the arm64
 # builds of the libraries above (multiarch); nlohmann-json and CLI11 are header-only (Multi-Arch: foreign).
 dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64

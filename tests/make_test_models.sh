@@ -3,7 +3,7 @@
 # `generate_test_models`). A model is regenerated only when its stamp (flags + checksums of the
 # generator binary and the tokenizer) changed, so repeated ctest runs cost nothing.
 #   bash tests/make_test_models.sh <make_checkpoint binary> <out models dir> <tokenizer dir>
-# LASTRANK_EMULATOR (optional): the command that runs the binary, e.g. qemu-aarch64-static -L ...
+# LASTRANK_EMULATOR (optional): the command that runs the binary, e.g. qemu-aarch64-static -cpu ...
 # for a cross build (cmake/tests.cmake sets it from CMAKE_CROSSCOMPILING_EMULATOR).
 set -euo pipefail
 BIN=${1:?make_checkpoint binary}
