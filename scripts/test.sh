@@ -3,7 +3,8 @@
 # then runs:
 #   1. the release build's ctest suite (unit, golden vs HF fixtures, tokenizer parity, CLI, server);
 #   2. an ASan+UBSan build running the same suite again (tests labelled nosan excepted);
-#   3. every libFuzzer target for a bounded time (LASTRANK_FUZZ_SECONDS, default 30 each).
+#   3. the AArch64 cross build's unit and golden tests under qemu (scripts/test_aarch64.sh);
+#   4. every libFuzzer target for a bounded time (LASTRANK_FUZZ_SECONDS, default 30 each).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
@@ -12,6 +13,9 @@ JOBS=$(nproc)
 
 echo "== release tests"
 ctest --test-dir build --output-on-failure -j"$JOBS" --timeout 900
+
+echo "== AArch64 cross build, tests under qemu (docs/arm64.md)"
+bash scripts/test_aarch64.sh --required
 
 echo "== ASan+UBSan tests (same suite; labels nosan excluded)"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLASTRANK_SANITIZE=ON >/dev/null
