@@ -8,11 +8,23 @@ include(GoogleTest)
 
 set(LASTRANK_TEST_MODELS "${CMAKE_BINARY_DIR}/test-models")
 
+# Cross builds (cmake/aarch64-linux-gnu.cmake) run their binaries through
+# CMAKE_CROSSCOMPILING_EMULATOR. ctest and gtest_discover_tests apply it themselves; the scripts
+# and tests that start the CLI get a wrapper, lastrank-emulated, that runs it through the emulator.
+set(LASTRANK_CLI_RUN "$<TARGET_FILE:lastrank>")
+if(CMAKE_CROSSCOMPILING_EMULATOR AND TARGET lastrank)
+  list(JOIN CMAKE_CROSSCOMPILING_EMULATOR " " _lastrank_emulator)
+  file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/lastrank-emulated"
+    CONTENT "#!/bin/sh\nexec ${_lastrank_emulator} \"$<TARGET_FILE:lastrank>\" \"$@\"\n"
+    FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+  set(LASTRANK_CLI_RUN "${CMAKE_BINARY_DIR}/lastrank-emulated")
+endif()
+
 # Fixture checkpoints are generated (seeded, byte-identical everywhere) before the tests that
 # need them: tools/make_checkpoint.cpp writes them, tests/data/checkpoints.txt lists them.
 if(TARGET make_checkpoint)
   add_test(NAME generate_test_models
-    COMMAND ${CMAKE_COMMAND} -E env bash ${CMAKE_SOURCE_DIR}/tests/make_test_models.sh
+    COMMAND ${CMAKE_COMMAND} -E env "LASTRANK_EMULATOR=${_lastrank_emulator}" bash ${CMAKE_SOURCE_DIR}/tests/make_test_models.sh
       $<TARGET_FILE:make_checkpoint> ${LASTRANK_TEST_MODELS} ${LASTRANK_DEPS_DIR}/tokenizer)
   set_tests_properties(generate_test_models PROPERTIES FIXTURES_SETUP test_models)
 endif()
@@ -30,7 +42,7 @@ foreach(src ${LASTRANK_TEST_SRC})
   target_compile_definitions(${name} PRIVATE
     LASTRANK_SOURCE_DIR="${CMAKE_SOURCE_DIR}" LASTRANK_BINARY_DIR="${CMAKE_BINARY_DIR}"
     LASTRANK_DEPS_DIR="${LASTRANK_DEPS_DIR}" LASTRANK_TEST_MODELS="${LASTRANK_TEST_MODELS}"
-    $<$<TARGET_EXISTS:lastrank>:LASTRANK_CLI="$<TARGET_FILE:lastrank>">)
+    $<$<TARGET_EXISTS:lastrank>:LASTRANK_CLI="${LASTRANK_CLI_RUN}">)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
     PROPERTIES LABELS ${group} FIXTURES_REQUIRED test_models)
 endforeach()
@@ -41,7 +53,7 @@ if(TARGET lastrank)
   file(GLOB LASTRANK_CLI_TESTS CONFIGURE_DEPENDS tests/cli/*.sh)
   foreach(src ${LASTRANK_CLI_TESTS})
     get_filename_component(name ${src} NAME_WE)
-    add_test(NAME cli_${name} COMMAND bash ${src} $<TARGET_FILE:lastrank> ${LASTRANK_TEST_MODELS} ${CMAKE_SOURCE_DIR})
+    add_test(NAME cli_${name} COMMAND bash ${src} ${LASTRANK_CLI_RUN} ${LASTRANK_TEST_MODELS} ${CMAKE_SOURCE_DIR})
     set(labels cli)
     if(name STREQUAL "qemu_golden")  # slow; scripts/test.sh runs it as a step of its own
       set(labels cli qemu nosan)
@@ -53,7 +65,7 @@ if(TARGET lastrank)
   file(GLOB LASTRANK_DEPLOY_TESTS CONFIGURE_DEPENDS tests/deploy/*.sh)
   foreach(src ${LASTRANK_DEPLOY_TESTS})
     get_filename_component(name ${src} NAME_WE)
-    add_test(NAME deploy_${name} COMMAND bash ${src} $<TARGET_FILE:lastrank> ${LASTRANK_TEST_MODELS} ${CMAKE_SOURCE_DIR})
+    add_test(NAME deploy_${name} COMMAND bash ${src} ${LASTRANK_CLI_RUN} ${LASTRANK_TEST_MODELS} ${CMAKE_SOURCE_DIR})
     set_tests_properties(deploy_${name} PROPERTIES LABELS "deploy;nosan" FIXTURES_REQUIRED test_models SKIP_RETURN_CODE 77)
   endforeach()
 endif()

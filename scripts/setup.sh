@@ -6,9 +6,14 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 PKGS="build-essential cmake ninja-build pkg-config git ca-certificates python3 nodejs npm
       nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libutf8proc-dev
       libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev curl strace binutils qemu-user-static
-      python3-yaml haproxy pybind11-dev python3-dev python3-numpy python3-pytest"
+      python3-yaml haproxy pybind11-dev python3-dev python3-numpy python3-pytest
+      g++-aarch64-linux-gnu
+      libc6:arm64 libutf8proc-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64 libcpp-httplib-dev:arm64"
 # The opt-in container test (LASTRANK_CONTAINER_TEST=1, deploy/README.md) needs an engine and debootstrap.
 if [ "${LASTRANK_CONTAINER_TEST:-0}" = 1 ]; then PKGS="$PKGS docker.io debootstrap"; fi
+# The AArch64 cross build (cmake/aarch64-linux-gnu.cmake, scripts/test_aarch64.sh) links the arm64
+# builds of the libraries above (multiarch); nlohmann-json and CLI11 are header-only (Multi-Arch: foreign).
+dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -4,7 +4,8 @@
 #   1. the release build's ctest suite (unit, golden vs HF fixtures, tokenizer parity, CLI, server);
 #      then the same release binary's golden reranks on emulated older CPUs (qemu, label qemu);
 #   2. an ASan+UBSan build running the same suite again (tests labelled nosan excepted);
-#   3. every libFuzzer target for a bounded time (LASTRANK_FUZZ_SECONDS, default 30 each).
+#   3. the AArch64 cross build's unit and golden tests under qemu (scripts/test_aarch64.sh);
+#   4. every libFuzzer target for a bounded time (LASTRANK_FUZZ_SECONDS, default 30 each).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
@@ -16,6 +17,9 @@ ctest --test-dir build --output-on-failure -j"$JOBS" --timeout 900 -LE qemu
 
 echo "== release binary on emulated Haswell (avx2) and Nehalem (x86_64) CPUs"
 ctest --test-dir build --output-on-failure --timeout 1200 -L qemu
+
+echo "== AArch64 cross build, tests under qemu (docs/arm64.md)"
+bash scripts/test_aarch64.sh --required
 
 echo "== ASan+UBSan tests (same suite; labels nosan excluded)"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLASTRANK_SANITIZE=ON >/dev/null

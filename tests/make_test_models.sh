@@ -3,10 +3,13 @@
 # `generate_test_models`). A model is regenerated only when its stamp (flags + checksums of the
 # generator binary and the tokenizer) changed, so repeated ctest runs cost nothing.
 #   bash tests/make_test_models.sh <make_checkpoint binary> <out models dir> <tokenizer dir>
+# LASTRANK_EMULATOR (optional): the command that runs the binary, e.g. qemu-aarch64-static -cpu ...
+# for a cross build (cmake/tests.cmake sets it from CMAKE_CROSSCOMPILING_EMULATOR).
 set -euo pipefail
 BIN=${1:?make_checkpoint binary}
 OUT=${2:?output models dir}
 TOK=${3:-}
+read -ra emulator <<<"${LASTRANK_EMULATOR:-}"
 LIST="$(cd "$(dirname "$0")" && pwd)/data/checkpoints.txt"
 mkdir -p "$OUT"
 tok_args=()
@@ -30,7 +33,7 @@ while read -r name flags; do
   fi
   rm -rf "$dir"
   # shellcheck disable=SC2086
-  "$BIN" --out "$dir" $flags "${tok_args[@]}"
+  "${emulator[@]}" "$BIN" --out "$dir" $flags "${tok_args[@]}"
   printf '%s' "$stamp" >"$dir/.stamp"
   made=$((made + 1))
 done <"$LIST"

@@ -100,6 +100,21 @@ inline uint16_t f32_to_f16_soft(float f) {
 // Hardware conversions (round to nearest even), identical to the portable ones.
 inline float f16_to_f32(uint16_t h) { return _cvtsh_ss(h); }
 inline uint16_t f32_to_f16(float f) { return uint16_t(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT)); }
+#elif defined(__aarch64__)
+// ARM's half type (IEEE binary16 on AArch64; fcvt rounds to nearest even). GCC 12 has no
+// _Float16 in C++ on AArch64.
+inline float f16_to_f32(uint16_t h) {
+  __fp16 v;
+  std::memcpy(&v, &h, 2);
+  return float(v);
+}
+
+inline uint16_t f32_to_f16(float f) {
+  __fp16 v = __fp16(f);
+  uint16_t h;
+  std::memcpy(&h, &v, 2);
+  return h;
+}
 #elif defined(__FLT16_MAX__)
 inline float f16_to_f32(uint16_t h) {
   _Float16 v;

@@ -106,6 +106,33 @@ TEST_P(QuantOnSet, KernelMatchesScalarReferenceWithOutliers) {
       }
 }
 
+// Every quantized value at full scale (activations +-127, weights +-int8_weight_qmax()), so each
+// group's integer sum is the largest the kernel can meet: a kernel whose partial sums saturate or
+// overflow (e.g. 16-bit pair sums of u8 x s8 with 127-level weights) differs from the int64
+// reference here. With x = +-1 and w = +-0.5 the quantization is exact, so y is also +-k / 2.
+TEST_P(QuantOnSet, FullScaleGroupsStayExact) {
+  const int64_t m = 6, n = 37, k = 3 * kInt8Group + 6;
+  for (int pattern = 0; pattern < 3; ++pattern) {
+    Case c = make_case(m, n, k, 0, 1);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t e = 0; e < k; ++e) {
+        const float sign = pattern == 0 ? 1.0f : pattern == 1 ? (i % 2 ? -1.0f : 1.0f) : ((i + e) % 2 ? -1.0f : 1.0f);
+        c.x[size_t(i * k + e)] = sign;
+      }
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t e = 0; e < k; ++e) c.w[size_t(j * k + e)] = pattern == 2 && (j + e) % 2 ? -0.5f : 0.5f;
+    std::vector<float> y = run_int8(c, m, 2), ref(y.size());
+    gemm_int8_ref(c.x.data(), m, k, c.view, ref.data());
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        const size_t at = size_t(i * n + j);
+        ASSERT_EQ(y[at], ref[at]) << "pattern " << pattern << " row " << i << " col " << j;
+        const double want = pattern == 1 && i % 2 ? -0.5 * k : pattern == 2 && (i + j) % 2 ? -0.5 * k : 0.5 * k;
+        ASSERT_NEAR(y[at], want, 1e-5 * k) << "pattern " << pattern << " row " << i << " col " << j;
+      }
+  }
+}
+
 // Rows whose groups differ wildly in magnitude (a heavy-tailed row, like the SwiGLU product into
 // down_proj): each group keeps its own scale, so small groups keep their resolution.
 TEST(Quant, GroupScalesFollowEachGroup) {

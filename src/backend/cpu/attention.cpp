@@ -34,7 +34,7 @@ using simd::kLanes;
 constexpr int kR = 8;    // register tile rows (keys in S^T, head-dim columns in O^T)
 constexpr int kQv = 3;   // register tile vectors of query rows: 8 x 3 = 24 accumulators of 32 zmm
 #else
-constexpr int kR = 4;    // AVX2 / scalar: 4 x 3 = 12 accumulators of 16 ymm
+constexpr int kR = 4;    // AVX2 / scalar: 4 x 3 = 12 accumulators of 16 ymm (NEON: 24 of 32 q)
 constexpr int kQv = 3;
 #endif
 constexpr int64_t kQr = kQv * kLanes;  // query rows per item (48 on AVX-512: 24 positions x 2 heads)
@@ -50,6 +50,8 @@ inline simd::Vf div(simd::Vf a, simd::Vf b) {
   return _mm512_div_ps(a, b);
 #elif defined(__AVX2__) && defined(__FMA__)
   return _mm256_div_ps(a, b);
+#elif defined(LR_SIMD_NEON)
+  return {vdivq_f32(a.lo, b.lo), vdivq_f32(a.hi, b.hi)};
 #else
   simd::Vf r;
   for (int i = 0; i < kLanes; ++i) r.v[i] = a.v[i] / b.v[i];

@@ -1,9 +1,12 @@
 // int8 GEMM: symmetric int8 weights and dynamic int8 activations, both with one scale per k-group
 // of kInt8Group input channels; exact int32 dot products per group, combined in fp32 (the contract
-// is in gemm_internal.h). Activations are stored as u8 = q + 128 so the u8 x s8 instructions apply
-// (VNNI vpdpbusd, else AVX2 vpmaddubsw + vpmaddwd); each group's accumulators start at
-// -128 * (that group's weight column sum), which removes the offset exactly. Weight panel layout:
-// [k/4 quads][kNr8 columns][4 consecutive k]: one 32/64-byte load gives 4 k values of 8/16 columns.
+// is in gemm_internal.h). On x86 activations are stored as u8 = q + 128 so the u8 x s8
+// instructions apply (VNNI vpdpbusd, else AVX2 vpmaddubsw + vpmaddwd); each group's accumulators
+// start at -128 * (that group's weight column sum), which removes the offset exactly. On AArch64
+// the products are s8 x s8 (sdot, or widening multiplies without dotprod), so activations are
+// stored as the bytes of q itself (offset 0, accumulators start at 0): the same exact integer
+// sums either way. Weight panel layout: [k/4 quads][kNr8 columns][4 consecutive k]: one
+// 32/64-byte load gives 4 k values of 8/16 columns.
 // Every y element is computed by one thread in a fixed order, so results are bit-identical for any
 // thread count. Compiled once per kernel set (kernel_table.h); the scalar reference and the outlier
 // rule are in gemm_int8_ref.cpp.
@@ -30,10 +33,28 @@ constexpr int kLanes32 = 16;
 constexpr int kQMaxW = 63;
 constexpr int kMr8 = 4;
 constexpr int kLanes32 = 8;
+#elif defined(LR_SIMD_NEON)
+// ---- AArch64: sdot (armv8.2-a+dotprod) or, on baseline armv8-a, s8 x s8 -> s16 widening
+// multiplies summed pairwise into s32. Neither saturates (a pair sum is at most 2 * 127 * 127 <
+// 32767), so weights keep 127 levels: the integer sums equal the VNNI path's.
+#if defined(__ARM_FEATURE_DOTPROD)
+#define LR_INT8_SDOT 1
+#else
+#define LR_INT8_NEON_WIDEN 1
+#endif
+constexpr int kQMaxW = 127;
+constexpr int kMr8 = 4;  // 4 x 16: 16 of 32 q registers accumulate
+constexpr int kLanes32 = 8;
 #else
 constexpr int kQMaxW = 63;
 constexpr int kMr8 = 4;
 constexpr int kLanes32 = 8;
+#endif
+// What an activation byte holds: q + kActOffset (x86's u8 x s8 products), or q's own bytes (AArch64).
+#if defined(LR_SIMD_NEON)
+constexpr int kActOffset = 0;
+#else
+constexpr int kActOffset = 128;
 #endif
 constexpr int kNv8 = 2;
 constexpr int kNr8 = kNv8 * kLanes32;  // columns per int8 panel
@@ -48,8 +69,8 @@ constexpr size_t kScratchBytes = size_t(32) << 20;  // activation tiles kept in 
 int64_t round_up4(int64_t k) { return (k + 3) / 4 * 4; }
 int64_t groups_of(int64_t k) { return (k + kG - 1) / kG; }
 
-// Per group g: scale = max |x[g]| / 127, q = round_half_even(x * 127 / max); u8 = q + 128
-// (padding up to kp: 128 = zero).
+// Per group g: scale = max |x[g]| / 127, q = round_half_even(x * 127 / max); byte = q + kActOffset
+// (padding up to kp: q = 0).
 void quantize_row_u8(const float* x, int64_t k, int64_t kp, uint8_t* out, float* scale) {
   for (int64_t g0 = 0, g = 0; g0 < k; g0 += kG, ++g) {
     const int64_t g1 = std::min(k, g0 + kG);
@@ -66,15 +87,15 @@ void quantize_row_u8(const float* x, int64_t k, int64_t kp, uint8_t* out, float*
     c = g0;
 #if defined(__AVX512F__)
     const __m512 vinv = _mm512_set1_ps(inv);
-    const __m512i off = _mm512_set1_epi32(128);
+    const __m512i off = _mm512_set1_epi32(kActOffset);
     for (; c + 16 <= g1; c += 16) {
       const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + c), vinv)), off);
       _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c), _mm512_cvtepi32_epi8(q));
     }
 #endif
-    for (; c < g1; ++c) out[c] = uint8_t(int(std::nearbyint(x[c] * inv)) + 128);
+    for (; c < g1; ++c) out[c] = uint8_t(int(std::nearbyint(x[c] * inv)) + kActOffset);
   }
-  for (int64_t c = k; c < kp; ++c) out[c] = 128;
+  for (int64_t c = k; c < kp; ++c) out[c] = kActOffset;
 }
 
 #if defined(LR_INT8_VNNI512)
@@ -117,11 +138,48 @@ inline void vstore_f(float* p, Vf v) { _mm256_storeu_ps(p, v); }
 inline Vf vset1_f(float v) { return _mm256_set1_ps(v); }
 inline Vf vmul(Vf a, Vf b) { return _mm256_mul_ps(a, b); }
 inline Vf vfma(Vf a, Vf b, Vf c) { return _mm256_fmadd_ps(a, b, c); }
+#elif defined(LR_SIMD_NEON)
+// kLanes32 = 8 int32 lanes in two q registers; as bytes, each q register is 4 columns x 4 k.
+struct Vi {
+  int32x4_t lo, hi;
+};
+using Vf = simd::Vf;
+inline Vi vload_i(const void* p) {
+  const int32_t* q = static_cast<const int32_t*>(p);
+  return {vld1q_s32(q), vld1q_s32(q + 4)};
+}
+inline Vi vbroadcast4(const uint8_t* p) {
+  int32_t a4;
+  std::memcpy(&a4, p, 4);
+  const int32x4_t v = vdupq_n_s32(a4);
+  return {v, v};
+}
+#if defined(LR_INT8_SDOT)
+// acc[i] += sum_{e<4} a[4i + e] * b[4i + e], s8 x s8 (sdot).
+inline int32x4_t dot4(int32x4_t acc, int32x4_t a, int32x4_t b) {
+  return vdotq_s32(acc, vreinterpretq_s8_s32(a), vreinterpretq_s8_s32(b));
+}
+#else
+// The same sum from s8 x s8 -> s16 products: pairwise add (|sum| <= 2 * 127 * 127, no overflow),
+// then pairwise add-accumulate into s32.
+inline int32x4_t dot4(int32x4_t acc, int32x4_t a, int32x4_t b) {
+  const int8x16_t a8 = vreinterpretq_s8_s32(a), b8 = vreinterpretq_s8_s32(b);
+  const int16x8_t lo = vmull_s8(vget_low_s8(a8), vget_low_s8(b8)), hi = vmull_high_s8(a8, b8);
+  return vpadalq_s16(acc, vpaddq_s16(lo, hi));
+}
+#endif
+inline Vi vdot(Vi acc, Vi a, Vi b) { return {dot4(acc.lo, a.lo, b.lo), dot4(acc.hi, a.hi, b.hi)}; }
+inline Vf vcvt(Vi v) { return {vcvtq_f32_s32(v.lo), vcvtq_f32_s32(v.hi)}; }
+inline Vf vload_f(const float* p) { return simd::load(p); }
+inline void vstore_f(float* p, Vf v) { simd::store(p, v); }
+inline Vf vset1_f(float v) { return simd::set1(v); }
+inline Vf vmul(Vf a, Vf b) { return simd::mul(a, b); }
+inline Vf vfma(Vf a, Vf b, Vf c) { return simd::fma(a, b, c); }
 #endif
 
 // One kMr8 x kNr8 tile over all of k. Activations of the tile are packed [quad][kMr8][4], so
 // every row's broadcast is a load at an immediate offset. Per group g (quads q0..q1):
-//   acc[r][col] = -128 * colsum_g[col] + sum_quads <u8 x[r, quad], s8 w[col, quad]>   (= exact int dot)
+//   acc[r][col] = -kActOffset * colsum_g[col] + sum_quads <x byte[r, quad], s8 w[col, quad]>   (= exact int dot)
 //   out[r][col] = fma(float(acc), sx[r, g] * sw[col, g], out[r][col])
 // then y[r, 0:cols] = out[r] for r < rows (rows past m are zero padding). sx rows have stride ng;
 // panel scale/bias are [ng][kNr8]. The accumulators are named variables (an array made GCC copy
@@ -131,7 +189,7 @@ static_assert(kMr8 <= 12 && kNv8 == 2, "micro_int8 names at most 12 x 2 accumula
 void micro_int8(int64_t quads, int64_t ng, const uint8_t* xt, const int8_t* panel, const float* sx, const float* sw,
                 const int32_t* bias, float* y, int64_t ldy, int rows, int cols) {
   alignas(64) float out[kMr8][kNr8];
-#if defined(LR_INT8_VNNI512) || defined(LR_INT8_AVX2)
+#if defined(LR_INT8_VNNI512) || defined(LR_INT8_AVX2) || defined(LR_SIMD_NEON)
   for (int64_t g = 0; g < ng; ++g) {
     const int64_t q0 = g * (kG / 4), q1 = std::min(quads, q0 + kG / 4);
     const Vi z0 = vload_i(bias + g * kNr8), z1 = vload_i(bias + g * kNr8 + kLanes32);
@@ -164,6 +222,7 @@ void micro_int8(int64_t quads, int64_t ng, const uint8_t* xt, const int8_t* pane
 #undef LR_FOLD
   }
 #else
+  static_assert(kActOffset == 128, "the portable loop reads activation bytes as u8 = q + 128");
   for (int r = 0; r < kMr8; ++r)
     for (int c = 0; c < kNr8; ++c) {
       float o = 0.0f;
@@ -205,7 +264,7 @@ class Int8Matrix final : public PackedMatrix {
           panel[((c / 4) * kNr8 + col) * 4 + c % 4] = int8_t(q);
           sum += q;
         }
-        bias_[size_t((p * ng_ + g) * kNr8 + col)] = -128 * sum;
+        bias_[size_t((p * ng_ + g) * kNr8 + col)] = -kActOffset * sum;
       }
     }
   }
@@ -221,7 +280,7 @@ class Int8Matrix final : public PackedMatrix {
     // their group's scale in every row) and added back exactly in fp32 against the dequantized
     // weights.
     const std::vector<int64_t> outliers = select_outlier_channels(x, m, k_, &pool);
-    // Activation tiles: [tiles][kp/4 quads][kMr8 rows][4]; rows past m are zeros (u8 128, scale 0).
+    // Activation tiles: [tiles][kp/4 quads][kMr8 rows][4]; rows past m are zeros (q = 0, scale 0).
     const int64_t tiles = (m + kMr8 - 1) / kMr8, tile_bytes = kp_ * kMr8;
     // Every byte and scale is written below, so the buffers need no initialization. Up to
     // kScratchBytes they live in the caller's workspace, reused across calls: fresh pages cost a
@@ -233,7 +292,7 @@ class Int8Matrix final : public PackedMatrix {
     float* const sx = xq_bytes <= kScratchBytes ? ws.floats(sx_count) : (sx_own.reset(new float[sx_count]), sx_own.get());
     pool.parallel_for(tiles * kMr8, 16, [&](int64_t b, int64_t e, int) {
       std::vector<float> row(outliers.empty() ? 0 : size_t(k_));
-      std::vector<uint8_t> qrow(static_cast<size_t>(kp_), uint8_t(128));
+      std::vector<uint8_t> qrow(static_cast<size_t>(kp_), uint8_t(kActOffset));
       for (int64_t i = b; i < e; ++i) {
         if (i < m) {
           const float* xi = x + i * k_;
@@ -244,7 +303,7 @@ class Int8Matrix final : public PackedMatrix {
           }
           quantize_row_u8(xi, k_, kp_, qrow.data(), sx + i * ng_);
         } else {
-          std::fill(qrow.begin(), qrow.end(), uint8_t(128));
+          std::fill(qrow.begin(), qrow.end(), uint8_t(kActOffset));
           std::fill(sx + i * ng_, sx + (i + 1) * ng_, 0.0f);
         }
         uint8_t* dst = xq + (i / kMr8) * tile_bytes + (i % kMr8) * 4;
@@ -294,7 +353,7 @@ class Int8Matrix final : public PackedMatrix {
   int64_t n_, k_, kp_, ng_, panels_;
   std::vector<int8_t> w_;       // [panels, kp/4, kNr8, 4]
   std::vector<float> scale_;    // [panels, ng, kNr8] per output channel and k group
-  std::vector<int32_t> bias_;   // [panels, ng, kNr8] -128 * sum_{c in group} q[j, c]
+  std::vector<int32_t> bias_;   // [panels, ng, kNr8] -kActOffset * sum_{c in group} q[j, c]
 };
 
 std::unique_ptr<PackedMatrix> pack_int8(const TensorView& w) { return std::make_unique<Int8Matrix>(w); }

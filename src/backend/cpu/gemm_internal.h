@@ -18,7 +18,8 @@ void weight_row(const TensorView& w, int64_t j, float* out);
 //  weights: per output channel j, scale_w[j,g] = max_{c in g} |W[j,c]| / kWeightQMax,
 //    q = round(W / scale_w). kWeightQMax is 127 where VNNI (vpdpbusd, 4-way u8 x s8 into int32)
 //    exists; with AVX2's vpmaddubsw the u8 x s8 pair sum saturates at int16, so weights use 63
-//    levels (2 * 255 * 63 < 32767), keeping the integer dot product exact.
+//    levels (2 * 255 * 63 < 32767), keeping the integer dot product exact. AArch64 (s8 x s8: sdot,
+//    or widening multiplies whose pair sums stay below 2 * 127 * 127) uses 127 like VNNI.
 //  activations: per row i, scale_x[i,g] = max_{c in g} |x[i,c]| / 127, q = round(x / scale_x).
 //  acc = 0; for g ascending: acc = fma(float(sum_{c in g} qx[i,c] * qw[j,c]), scale_x[i,g] * scale_w[j,g], acc)
 //    (the group sums are exact integers, |sum| <= kInt8Group * 127 * 127 < 2^24, so float() is exact too)

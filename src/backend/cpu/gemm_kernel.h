@@ -14,7 +14,7 @@
 namespace lastrank::cpu::LR_KERNEL_SET {
 
 // Register tile: kMr rows x kNv vectors. AVX2: 6 x 16 (12 of 16 ymm accumulate);
-// AVX-512: 12 x 32 (24 of 32 zmm).
+// AVX-512: 12 x 32 (24 of 32 zmm); NEON: 6 x 16 (24 of 32 q, a vector is two q registers).
 #if defined(__AVX512F__)
 constexpr int kMr = 12;
 #else

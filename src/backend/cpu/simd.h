@@ -1,7 +1,8 @@
 // Thin SIMD layer for the CPU kernels: one float vector type `Vf` of kLanes lanes and the handful
 // of operations the GEMM / attention micro-kernels need. Picked at compile time by the kernel set's
-// -m flags (kernel_set.h): AVX-512F (16 lanes) > AVX2+FMA (8 lanes) > portable scalar fallback
-// (8 lanes, plain loops). Kernel code: included only by the kernel-set TUs, inside their namespace.
+// -m flags (kernel_set.h): AVX-512F (16 lanes) > AVX2+FMA (8 lanes) > AArch64 NEON (8 lanes as two
+// float32x4; the neon and neon_dotprod sets) > portable scalar fallback (8 lanes, plain loops).
+// Kernel code: included only by the kernel-set TUs, inside their namespace.
 // Every op is lane-wise and exactly specified (fma is fused everywhere), so results do not depend
 // on which thread runs a tile; they may differ between ISAs by rounding only.
 #pragma once
@@ -19,6 +20,10 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#endif
+#if !defined(__AVX512F__) && !(defined(__AVX2__) && defined(__FMA__)) && defined(__aarch64__)
+#define LR_SIMD_NEON 1
+#include <arm_neon.h>
 #endif
 
 namespace lastrank::cpu::LR_KERNEL_SET::simd {
@@ -57,6 +62,36 @@ inline Vf max(Vf a, Vf b) { return _mm256_max_ps(a, b); }
 inline Vf load_bf16(const uint16_t* p) {
   __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+#elif defined(LR_SIMD_NEON)
+// ---- AArch64 NEON (every AArch64 CPU has it). Two q registers per vector, so kLanes and every
+// tile shape match the AVX2 branch (gemm_kernel.h, attention.cpp: 24 of 32 q registers accumulate).
+constexpr int kLanes = 8;
+struct Vf {
+  float32x4_t lo, hi;
+};
+inline Vf zero() { return {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)}; }
+inline Vf set1(float a) { return {vdupq_n_f32(a), vdupq_n_f32(a)}; }
+inline Vf load(const float* p) { return {vld1q_f32(p), vld1q_f32(p + 4)}; }
+inline void store(float* p, Vf a) {
+  vst1q_f32(p, a.lo);
+  vst1q_f32(p + 4, a.hi);
+}
+inline Vf bcast(const float* p) {
+  const float32x4_t v = vld1q_dup_f32(p);
+  return {v, v};
+}
+inline Vf fma(Vf a, Vf b, Vf c) { return {vfmaq_f32(c.lo, a.lo, b.lo), vfmaq_f32(c.hi, a.hi, b.hi)}; }
+inline Vf add(Vf a, Vf b) { return {vaddq_f32(a.lo, b.lo), vaddq_f32(a.hi, b.hi)}; }
+inline Vf sub(Vf a, Vf b) { return {vsubq_f32(a.lo, b.lo), vsubq_f32(a.hi, b.hi)}; }
+inline Vf mul(Vf a, Vf b) { return {vmulq_f32(a.lo, b.lo), vmulq_f32(a.hi, b.hi)}; }
+// a > b ? a : b per lane, like maxps and the scalar branch (fmax would differ on NaN and on -0/+0).
+inline float32x4_t max4(float32x4_t a, float32x4_t b) { return vbslq_f32(vcgtq_f32(a, b), a, b); }
+inline Vf max(Vf a, Vf b) { return {max4(a.lo, b.lo), max4(a.hi, b.hi)}; }
+// bf16 (8 x uint16) -> f32, exact: each 16-bit word becomes the high half of a 32-bit lane.
+inline Vf load_bf16(const uint16_t* p) {
+  const uint16x8_t h = vld1q_u16(p);
+  return {vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(h), 16)), vreinterpretq_f32_u32(vshll_high_n_u16(h, 16))};
 }
 #else
 constexpr int kLanes = 8;
@@ -123,6 +158,9 @@ inline Vf exp_neg(Vf x) {
   nf = _mm512_roundscale_ps(mul(xc, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 #elif defined(__AVX2__) && defined(__FMA__)
   nf = _mm256_round_ps(mul(xc, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+#elif defined(LR_SIMD_NEON)
+  const Vf t = mul(xc, log2e);
+  nf = {vrndnq_f32(t.lo), vrndnq_f32(t.hi)};  // round to nearest, ties to even
 #else
   const Vf t = mul(xc, log2e);
   for (int i = 0; i < kLanes; ++i) nf.v[i] = std::nearbyint(t.v[i]);
@@ -145,6 +183,16 @@ inline Vf exp_neg(Vf x) {
   __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(nf), _mm256_set1_epi32(127)), 23);
   Vf res = mul(p, _mm256_castsi256_ps(e));
   return _mm256_and_ps(res, _mm256_cmp_ps(x, lo, _CMP_GE_OQ));
+#elif defined(LR_SIMD_NEON)
+  auto scale = [](float32x4_t n) {  // 2^n through the exponent bits (n is integral: cvt is exact)
+    return vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23));
+  };
+  const Vf res = mul(p, Vf{scale(nf.lo), scale(nf.hi)});
+  // x >= -87 keeps the lane, else (and NaN) 0: the same as the other branches.
+  auto keep = [&](float32x4_t r, float32x4_t xv) {
+    return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(r), vcgeq_f32(xv, lo.lo)));
+  };
+  return {keep(res.lo, x.lo), keep(res.hi, x.hi)};
 #else
   Vf res;
   for (int i = 0; i < kLanes; ++i) {

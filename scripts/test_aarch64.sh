@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# AArch64 correctness under emulation (docs/arm64.md): cross-builds lastrank with Debian's
+# aarch64-linux-gnu toolchain (cmake/aarch64-linux-gnu.cmake) and runs the tests of the cross-built
+# binaries under qemu-aarch64-static:
+#   1. build-aarch64 (armv8.2-a+dotprod: NEON fp32 kernels, sdot int8), emulated Neoverse N1: the
+#      unit tests (kernels vs their scalar references, int8 exactness) and the golden tests (tiny
+#      fixture checkpoints vs the HF reference scores in tests/data/golden);
+#   2. build-aarch64-v8a (baseline armv8-a: NEON fp32 kernels, widening-multiply int8), emulated
+#      Cortex-A53 (no dotprod, so a stray armv8.2 instruction faults): the kernel unit tests and
+#      the golden tests.
+# The CLI, server and tokenizer-parity suites are left to the native run (scripts/test.sh): they
+# test no ISA-specific code and cost most of the emulated time.
+#   bash scripts/test_aarch64.sh             skips (exit 0) with a message if the toolchain is missing
+#   bash scripts/test_aarch64.sh --required  fails instead (CI: scripts/setup.sh installs it)
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+cd "$REPO"
+required=0
+[ "${1:-}" = "--required" ] && required=1
+
+missing=""
+for tool in aarch64-linux-gnu-g++ qemu-aarch64-static; do
+  command -v "$tool" >/dev/null || missing="$missing $tool"
+done
+for lib in libutf8proc.so libgtest.a libcpp-httplib.so; do
+  [ -e "/usr/lib/aarch64-linux-gnu/$lib" ] || missing="$missing $lib:arm64"
+done
+if [ -n "$missing" ]; then
+  if [ "$required" = 1 ]; then
+    echo "test_aarch64: FAILED: the AArch64 cross toolchain is incomplete (missing:$missing); scripts/setup.sh installs it" >&2
+    exit 1
+  fi
+  echo "test_aarch64: SKIPPED: missing$missing (bash scripts/setup.sh installs the cross toolchain)"
+  exit 0
+fi
+
+JOBS=$(nproc)
+TEST_TARGETS=$(for f in tests/unit/*_test.cpp tests/golden/*_test.cpp; do basename "$f" .cpp; done)
+KERNEL_TESTS="gemm_test quant_test attention_test ops_test"
+# The emulated suites: every unit and golden test except tokenizer parity (a large corpus, no
+# ISA-specific code; tokenizer_test covers the tokenizer under emulation).
+SKIP_REGEX='^TokenizerParity\.'
+
+# build DIR MARCH TARGETS...: configure and build the fixture generator and the given targets.
+build() {
+  local dir=$1 march=$2
+  shift 2
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
+    -DLASTRANK_AARCH64_MARCH="$march" >/dev/null
+  cmake --build "$dir" -j"$JOBS" --target make_checkpoint "$@"
+}
+# The unit and golden tests of the built test binaries (unbuilt ones carry no label), under qemu
+# (CMAKE_CROSSCOMPILING_EMULATOR); ctest adds the fixture generator they need.
+run_ctest() {
+  ctest --test-dir "$1" --output-on-failure -j"$JOBS" --timeout 1800 -E "$SKIP_REGEX" -L 'unit|golden'
+}
+
+start=$(date +%s)
+echo "== aarch64 (armv8.2-a+dotprod, qemu neoverse-n1): build"
+# shellcheck disable=SC2086
+build build-aarch64 armv8.2-a+dotprod lastrank $TEST_TARGETS
+echo "== aarch64 (armv8.2-a+dotprod): unit + golden tests under qemu"
+run_ctest build-aarch64
+mid=$(date +%s)
+
+echo "== aarch64 baseline (armv8-a, qemu cortex-a53): build"
+# shellcheck disable=SC2086
+build build-aarch64-v8a armv8-a $KERNEL_TESTS forward_golden_test rerank_golden_test
+echo "== aarch64 baseline (armv8-a): kernel + golden tests under qemu"
+run_ctest build-aarch64-v8a
+end=$(date +%s)
+echo "test_aarch64: passed (dotprod build + tests $((mid - start)) s, baseline $((end - mid)) s)"
