@@ -5,33 +5,27 @@
 # Binaries run through qemu-aarch64-static (CMAKE_CROSSCOMPILING_EMULATOR: ctest and
 # gtest_discover_tests use it without any binfmt registration). docs/arm64.md has the details.
 #
-# LASTRANK_AARCH64_MARCH picks the instruction set: armv8.2-a+dotprod (default; the int8 kernel
-# uses sdot) or armv8-a (baseline NEON). qemu emulates a CPU of exactly that level, so an
-# instruction the target lacks fails the tests instead of passing unnoticed.
+# The build is portable like the x86-64 one (docs/dispatch.md): baseline armv8-a code plus the
+# kernel sets neon (armv8-a) and neon_dotprod (armv8.2-a+dotprod, int8 on sdot), chosen at start-up
+# from AT_HWCAP. LASTRANK_AARCH64_CPU picks the CPU qemu emulates: neoverse-n1 (default; Graviton 2,
+# armv8.2-a + dotprod: both sets run) or cortex-a53 (armv8.0-a: only neon, and an armv8.2
+# instruction anywhere faults instead of passing unnoticed).
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 
 set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
 set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
 
-set(LASTRANK_AARCH64_MARCH "armv8.2-a+dotprod" CACHE STRING "-march of the aarch64 cross build (armv8.2-a+dotprod or armv8-a)")
-set(CMAKE_C_FLAGS_INIT "-march=${LASTRANK_AARCH64_MARCH}")
-set(CMAKE_CXX_FLAGS_INIT "-march=${LASTRANK_AARCH64_MARCH}")
+set(LASTRANK_AARCH64_CPU "neoverse-n1" CACHE STRING "CPU qemu emulates for the tests (neoverse-n1 or cortex-a53)")
 # -march=native means the build machine, which is not the target.
 set(LASTRANK_NATIVE OFF CACHE BOOL "Compile for the build machine's CPU (-march=native)" FORCE)
 
-# The emulated CPU: Neoverse N1 (Graviton 2: armv8.2-a + dotprod) or Cortex-A53 (armv8.0-a).
-if(LASTRANK_AARCH64_MARCH MATCHES "dotprod")
-  set(_lastrank_qemu_cpu neoverse-n1)
-else()
-  set(_lastrank_qemu_cpu cortex-a53)
-endif()
 find_program(LASTRANK_QEMU_AARCH64 qemu-aarch64-static)
 if(LASTRANK_QEMU_AARCH64)
   # The guest's dynamic loader and libc are the multiarch libc6:arm64 (/lib/ld-linux-aarch64.so.1,
   # installed with the :arm64 libraries), so no -L prefix: with -L /usr/aarch64-linux-gnu (the
   # cross toolchain's libc6-arm64-cross, 2.36-8cross1) qemu 7.2 hung in the first pthread_create.
-  set(CMAKE_CROSSCOMPILING_EMULATOR "${LASTRANK_QEMU_AARCH64};-cpu;${_lastrank_qemu_cpu}")
+  set(CMAKE_CROSSCOMPILING_EMULATOR "${LASTRANK_QEMU_AARCH64};-cpu;${LASTRANK_AARCH64_CPU}")
 endif()
 
 # Libraries and headers from the arm64 multiarch packages (/usr/lib/aarch64-linux-gnu), never the

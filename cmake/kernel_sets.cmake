@@ -38,10 +38,15 @@ else()
   message(FATAL_ERROR "lastrank: no portable kernel sets for ${CMAKE_SYSTEM_PROCESSOR}; configure with -DLASTRANK_NATIVE=ON")
 endif()
 
-# The merge step needs GNU binutils (clang builds default to lld, which lacks --force-group-allocation).
-find_program(LASTRANK_LD_BFD NAMES ld.bfd ld REQUIRED)
-find_program(LASTRANK_OBJCOPY NAMES objcopy REQUIRED)
-find_program(LASTRANK_NM NAMES nm REQUIRED)
+# The merge step needs GNU binutils (clang builds default to lld, which lacks --force-group-allocation),
+# of the target: a cross build (cmake/aarch64-linux-gnu.cmake) uses aarch64-linux-gnu-ld.bfd etc.
+set(_lastrank_binutils_prefix "")
+if(CMAKE_CROSSCOMPILING AND CMAKE_LIBRARY_ARCHITECTURE)
+  set(_lastrank_binutils_prefix "${CMAKE_LIBRARY_ARCHITECTURE}-")
+endif()
+find_program(LASTRANK_LD_BFD NAMES ${_lastrank_binutils_prefix}ld.bfd ${_lastrank_binutils_prefix}ld REQUIRED)
+find_program(LASTRANK_OBJCOPY NAMES ${_lastrank_binutils_prefix}objcopy REQUIRED)
+find_program(LASTRANK_NM NAMES ${_lastrank_binutils_prefix}nm REQUIRED)
 
 set(LASTRANK_GENERATED_DIR ${CMAKE_BINARY_DIR}/generated)
 set(LASTRANK_KERNEL_OBJECTS "")

@@ -2,11 +2,11 @@
 # AArch64 correctness under emulation (docs/arm64.md): cross-builds lastrank with Debian's
 # aarch64-linux-gnu toolchain (cmake/aarch64-linux-gnu.cmake) and runs the tests of the cross-built
 # binaries under qemu-aarch64-static:
-#   1. build-aarch64 (armv8.2-a+dotprod: NEON fp32 kernels, sdot int8), emulated Neoverse N1: the
-#      unit tests (kernels vs their scalar references, int8 exactness) and the golden tests (tiny
-#      fixture checkpoints vs the HF reference scores in tests/data/golden);
-#   2. build-aarch64-v8a (baseline armv8-a: NEON fp32 kernels, widening-multiply int8), emulated
-#      Cortex-A53 (no dotprod, so a stray armv8.2 instruction faults): the kernel unit tests and
+#   1. build-aarch64, emulated Neoverse N1 (armv8.2-a + dotprod): the unit tests (kernels vs their
+#      scalar references, int8 exactness, on both kernel sets neon and neon_dotprod) and the golden
+#      tests (tiny fixture checkpoints vs the HF reference scores in tests/data/golden);
+#   2. build-aarch64-a53, the same portable build emulated as a Cortex-A53 (armv8.0-a, no dotprod:
+#      only the neon set runs, and a stray armv8.2 instruction faults): the kernel unit tests and
 #      the golden tests.
 # The CLI, server and tokenizer-parity suites are left to the native run (scripts/test.sh): they
 # test no ISA-specific code and cost most of the emulated time.
@@ -41,12 +41,12 @@ KERNEL_TESTS="gemm_test quant_test attention_test ops_test"
 # ISA-specific code; tokenizer_test covers the tokenizer under emulation).
 SKIP_REGEX='^TokenizerParity\.'
 
-# build DIR MARCH TARGETS...: configure and build the fixture generator and the given targets.
+# build DIR QEMU_CPU TARGETS...: configure and build the fixture generator and the given targets.
 build() {
-  local dir=$1 march=$2
+  local dir=$1 cpu=$2
   shift 2
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
-    -DLASTRANK_AARCH64_MARCH="$march" >/dev/null
+    -DLASTRANK_AARCH64_CPU="$cpu" >/dev/null
   cmake --build "$dir" -j"$JOBS" --target make_checkpoint "$@"
 }
 # The unit and golden tests of the built test binaries (unbuilt ones carry no label), under qemu
@@ -56,17 +56,17 @@ run_ctest() {
 }
 
 start=$(date +%s)
-echo "== aarch64 (armv8.2-a+dotprod, qemu neoverse-n1): build"
+echo "== aarch64 (qemu neoverse-n1: neon + neon_dotprod): build"
 # shellcheck disable=SC2086
-build build-aarch64 armv8.2-a+dotprod lastrank $TEST_TARGETS
-echo "== aarch64 (armv8.2-a+dotprod): unit + golden tests under qemu"
+build build-aarch64 neoverse-n1 lastrank $TEST_TARGETS
+echo "== aarch64 (neoverse-n1): unit + golden tests under qemu"
 run_ctest build-aarch64
 mid=$(date +%s)
 
-echo "== aarch64 baseline (armv8-a, qemu cortex-a53): build"
+echo "== aarch64 baseline (qemu cortex-a53: neon only): build"
 # shellcheck disable=SC2086
-build build-aarch64-v8a armv8-a $KERNEL_TESTS forward_golden_test rerank_golden_test
-echo "== aarch64 baseline (armv8-a): kernel + golden tests under qemu"
-run_ctest build-aarch64-v8a
+build build-aarch64-a53 cortex-a53 $KERNEL_TESTS forward_golden_test rerank_golden_test
+echo "== aarch64 baseline (cortex-a53): kernel + golden tests under qemu"
+run_ctest build-aarch64-a53
 end=$(date +%s)
-echo "test_aarch64: passed (dotprod build + tests $((mid - start)) s, baseline $((end - mid)) s)"
+echo "test_aarch64: passed (neoverse-n1 build + tests $((mid - start)) s, cortex-a53 $((end - mid)) s)"

@@ -6,6 +6,8 @@
 
 #if defined(__x86_64__)
 #include <cpuid.h>
+#elif defined(__aarch64__)
+#include <sys/auxv.h>
 #endif
 
 namespace lastrank::cpu {
@@ -63,19 +65,24 @@ CpuFeatures detect_x86_64() {
 }
 #endif
 
-// ARM64: every ARMv8-A CPU has NEON (Advanced SIMD). Reading HWCAP_ASIMDDP through
-// getauxval(AT_HWCAP) is still to be written; until then the dot-product set is never chosen.
-[[maybe_unused]] CpuFeatures detect_arm64_baseline_stub() {
+#if defined(__aarch64__)
+// ARM64: the kernel's AT_HWCAP bits (Linux arch/arm64 uapi hwcap.h; qemu-user sets them from its
+// -cpu model). Every ARMv8-A CPU has Advanced SIMD (HWCAP_ASIMD, bit 1); dot product is bit 20.
+CpuFeatures detect_arm64() {
+  constexpr unsigned long kAsimd = 1ul << 1, kAsimdDp = 1ul << 20;
+  const unsigned long hw = getauxval(AT_HWCAP);
   CpuFeatures f;
-  f.neon = true;
+  f.neon = (hw & kAsimd) != 0;
+  f.asimddp = (hw & kAsimdDp) != 0;
   return f;
 }
+#endif
 
 CpuFeatures detect() {
 #if defined(__x86_64__)
   return detect_x86_64();
 #elif defined(__aarch64__)
-  return detect_arm64_baseline_stub();
+  return detect_arm64();
 #else
   return CpuFeatures{};
 #endif

@@ -1,7 +1,7 @@
 // What this CPU (and its OS) can run: the instruction-set extensions the kernel sets need
 // (kernel_set.h), detected once at start-up. x86-64: CPUID plus XGETBV (the OS must save the
-// ymm / zmm / opmask state, else AVX code faults even on a CPU that has it). ARM64: HWCAP via
-// getauxval is not written yet; detect_arm64_baseline_stub() reports plain NEON.
+// ymm / zmm / opmask state, else AVX code faults even on a CPU that has it). ARM64: the AT_HWCAP
+// bits of getauxval (asimd, asimddp).
 #pragma once
 namespace lastrank::cpu {
 
