@@ -19,8 +19,8 @@ struct CpuBackendOptions {
 
 std::unique_ptr<Backend> make_cpu_backend(const CpuBackendOptions& opt = {});
 
-// The packing that serves Precision p: fp32 -> fp32; bf16 -> bf16_dot where the build has
-// vdpbf16ps and bf16_dot is set, else bf16_weights; int8 -> int8.
+// The packing that serves Precision p: fp32 -> fp32; bf16 -> bf16_dot where the kernel set in use
+// has vdpbf16ps and bf16_dot is set, else bf16_weights; int8 -> int8.
 PackFormat pack_format(Precision p, bool bf16_dot = true);
 
 }  // namespace lastrank::cpu

@@ -67,7 +67,7 @@ class PackedMatrix {
   virtual void apply(const float* x, int64_t m, float* y, int64_t ldy, ThreadPool& pool, Workspace& ws) const = 0;
 };
 
-// Whether PackFormat::bf16_dot rounds the activations to bf16 on this build (true where
+// Whether PackFormat::bf16_dot rounds the activations to bf16 in the kernel set in use (true where
 // AVX512_BF16's vdpbf16ps runs the product: y = bf16(x) · bf16(W)^T, outlier channels exact);
 // otherwise it is the bf16-weights path, y = x · bf16(W)^T.
 bool gemm_bf16_dot_rounds_activations();
