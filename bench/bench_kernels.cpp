@@ -2,7 +2,9 @@
 // linear shapes and of causal GQA attention (16 q heads, 8 kv heads, d 128), median of --reps
 // runs after one warm-up. Prints one JSON line per measurement.
 //   bench_kernels [--threads 1,2] [--m 512,2048,8192] [--len 512,2048,8192] [--reps 3]
-//                 [--prec fp32,bf16,int8] [--only gemm|attn]
+//                 [--prec fp32,bf16,int8] [--only gemm|attn|fma]
+// --only fma: the machine's fp32 FMA peak in wall GFLOP/s at each --threads count (the probe on every
+// thread at once, median of --reps), the ceiling bench/run_bench.sh puts beside each engine's rate.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,6 +13,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "backend/cpu/attention.h"
@@ -74,6 +77,18 @@ double fma_peak_gflops_per_cpu_s() {
   return 2.0 * 12 * kt.vector_lanes * double(iters) / (cpu_now() - c0) * 1e-9;
 }
 
+// fp32 FMA peak of `threads` threads running the probe at once, wall GFLOP/s (median of reps).
+double fma_peak_gflops(int threads, int reps) {
+  const KernelTable& kt = active_kernels();
+  const int64_t iters = 400'000'000 / kt.vector_lanes;
+  const Timing t = measure(reps, [&] {
+    std::vector<std::thread> pool;
+    for (int i = 0; i < threads; ++i) pool.emplace_back([&] { volatile float sink = kt.fma_chains(iters); (void)sink; });
+    for (auto& th : pool) th.join();
+  });
+  return 2.0 * 12 * kt.vector_lanes * double(iters) * threads / t.wall * 1e-9;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -101,6 +116,12 @@ int main(int argc, char** argv) {
   std::normal_distribution<float> nd(0.0f, 1.0f);
   const Shape shapes[] = {{"q", 2048, 1024}, {"k", 1024, 1024}, {"v", 1024, 1024},
                           {"o", 1024, 2048}, {"gate_up", 3072, 1024}, {"down", 1024, 3072}};
+  if (only == "fma") {
+    for (int64_t th : threads)
+      std::printf("{\"kernel\":\"fma_peak\",\"kernel_set\":\"%s\",\"prec\":\"fp32\",\"threads\":%lld,\"gflops\":%.1f}\n",
+                  kernel_set_name(active_kernel_set()), (long long)th, fma_peak_gflops(int(th), reps));
+    return 0;
+  }
   std::printf("{\"kernel_set\":\"%s\",\"fma_peak_gflops_per_cpu_s\":%.1f}\n", kernel_set_name(active_kernel_set()),
               fma_peak_gflops_per_cpu_s());
   if (only != "attn") {

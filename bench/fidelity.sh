@@ -9,6 +9,7 @@
 # Knobs: BENCH_DIR (/var/tmp/lastrank-bench), MODELS ("full full-outlier"), LISTS (10), DET_LISTS (2),
 # PRECISIONS (bf16,int8), THREADS (2), BUILD_DIR (build-bench), SEED (20251125), OUTLIER ("3 40": channels
 # and scale), LIST_ARGS (extra bench_fidelity flags, e.g. "--max-docs 12"), OUT (bench/results/fidelity.md).
+# LASTRANK_ISA=<set> runs (and names in the report) a lower kernel set (docs/dispatch.md).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
@@ -67,7 +68,9 @@ w("`make_checkpoint`), seeded multilingual lists (en, de, es, fr, ru, zh, ja, ar
 w("switching inside documents), full rerank pipeline. Scores of each precision are compared with lastrank's")
 w("own fp32 path. Random weights give random-looking scores: the comparison measures numeric error only.")
 w("")
-w(f"Machine: {cpu}; load `{load.strip()}`; commit {commit}.")
+import os
+kset = os.environ.get("LASTRANK_ISA") or "the CPU's best (LASTRANK_ISA unset)"
+w(f"Machine: {cpu}; load `{load.strip()}`; commit {commit}; kernel set: {kset}.")
 w("")
 model = None
 per_list = []

@@ -6,17 +6,18 @@
 # gtest_discover_tests use it without any binfmt registration). docs/arm64.md has the details.
 #
 # The build is portable like the x86-64 one (docs/dispatch.md): baseline armv8-a code plus the
-# kernel sets neon (armv8-a) and neon_dotprod (armv8.2-a+dotprod, int8 on sdot), chosen at start-up
-# from AT_HWCAP. LASTRANK_AARCH64_CPU picks the CPU qemu emulates: neoverse-n1 (default; Graviton 2,
-# armv8.2-a + dotprod: both sets run) or cortex-a53 (armv8.0-a: only neon, and an armv8.2
-# instruction anywhere faults instead of passing unnoticed).
+# kernel sets neon (armv8-a), neon_dotprod (armv8.2-a+dotprod, int8 on sdot), neon_i8mm (+i8mm,
+# int8 on smmla) and neon_bf16 (+bf16, bf16 on bfdot), chosen at start-up from AT_HWCAP / AT_HWCAP2. LASTRANK_AARCH64_CPU picks
+# the CPU qemu emulates: max (default; qemu's every feature, dotprod, i8mm and bf16 included: all
+# sets run), neoverse-n1 (Graviton 2, armv8.2-a + dotprod: neon and neon_dotprod) or cortex-a53
+# (armv8.0-a: only neon, and an armv8.2 instruction anywhere faults instead of passing unnoticed).
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 
 set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
 set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
 
-set(LASTRANK_AARCH64_CPU "neoverse-n1" CACHE STRING "CPU qemu emulates for the tests (neoverse-n1 or cortex-a53)")
+set(LASTRANK_AARCH64_CPU "max" CACHE STRING "CPU qemu emulates for the tests (max, neoverse-n1 or cortex-a53)")
 # -march=native means the build machine, which is not the target.
 set(LASTRANK_NATIVE OFF CACHE BOOL "Compile for the build machine's CPU (-march=native)" FORCE)
 

@@ -9,6 +9,7 @@
 
 #include "backend/backend.h"
 #include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/kernel_set.h"
 #include "core/error.h"
 
 namespace lastrank {
@@ -21,6 +22,43 @@ TEST(Precision, NamesAreTheUserNames) {
   EXPECT_EQ(parse_precision("bf16"), Precision::bf16);
   for (const char* bad : {"bf16-weights", "bf16-dot", "fp16", "fast-bf16", ""})
     EXPECT_THROW(parse_precision(bad), Error) << bad;
+}
+
+// avx2_vnni is avx2 + AVX-VNNI; the avx512 sets above it in the order do not need AVX-VNNI.
+TEST(KernelSets, Avx2VnniNeedsAvxVnniOnly) {
+  using cpu::KernelSet;
+  cpu::CpuFeatures f;
+  f.sse2 = f.x86_64_v2 = f.avx = f.avx2 = f.fma = f.f16c = f.bmi1 = f.bmi2 = f.lzcnt = f.movbe = f.os_ymm = true;
+  EXPECT_EQ(cpu::missing_features(KernelSet::avx2, f), "");
+  EXPECT_EQ(cpu::missing_features(KernelSet::avx2_vnni, f), "avx_vnni");
+  f.avx_vnni = true;
+  EXPECT_EQ(cpu::missing_features(KernelSet::avx2_vnni, f), "");
+  f.avx_vnni = false;
+  f.avx512f = f.avx512bw = f.avx512vl = f.avx512dq = f.avx512cd = f.os_zmm = f.avx512_vnni = true;
+  EXPECT_EQ(cpu::missing_features(KernelSet::avx512_vnni, f), "");
+  EXPECT_EQ(cpu::parse_kernel_set("avx2_vnni"), KernelSet::avx2_vnni);
+  EXPECT_STREQ(cpu::kernel_set_name(KernelSet::avx2_vnni), "avx2_vnni");
+}
+
+// The ARM64 sets are cumulative: neon_i8mm needs dot product (HWCAP) as well as i8mm (HWCAP2),
+// neon_bf16 all of those and bf16 (HWCAP2).
+TEST(KernelSets, NeonSetsAreCumulative) {
+  using cpu::KernelSet;
+  cpu::CpuFeatures f;
+  f.neon = true;
+  EXPECT_EQ(cpu::missing_features(KernelSet::neon_i8mm, f), "asimddp i8mm");
+  f.i8mm = true;
+  EXPECT_EQ(cpu::missing_features(KernelSet::neon_i8mm, f), "asimddp");
+  f.asimddp = true;
+  EXPECT_EQ(cpu::missing_features(KernelSet::neon_i8mm, f), "");
+  EXPECT_EQ(cpu::missing_features(KernelSet::neon_bf16, f), "bf16");
+  f.bf16 = true;
+  f.i8mm = false;
+  EXPECT_EQ(cpu::missing_features(KernelSet::neon_bf16, f), "i8mm");
+  EXPECT_EQ(cpu::missing_features(KernelSet::neon_dotprod, f), "");
+  EXPECT_EQ(cpu::parse_kernel_set("neon_i8mm"), KernelSet::neon_i8mm);
+  EXPECT_STREQ(cpu::kernel_set_name(KernelSet::neon_i8mm), "neon_i8mm");
+  EXPECT_EQ(cpu::parse_kernel_set("neon_bf16"), KernelSet::neon_bf16);
 }
 
 TEST(Backend, RegistryByName) {

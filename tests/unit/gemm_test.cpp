@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <iterator>
 #include <random>
 #include <vector>
 
@@ -173,6 +175,46 @@ TEST_P(GemmPrecision, ThreadCountInvariantBitwise) {
   for (int64_t j = 0; j < n; ++j) ASSERT_EQ(yr[size_t(j)], y1[size_t(100 * n + j)]);
 }
 
+// The fast packers (a BF16 checkpoint's bits transposed into panels) give the same packed matrix
+// as the reference packers (set_reference_packing): bit-identical products, over panel edges (n not
+// a multiple of the panel width), odd k (the reference path) and special values.
+TEST_P(GemmPrecision, FastPackingMatchesReference) {
+  for (const auto& [n, k] : std::vector<std::pair<int64_t, int64_t>>{{77, 64}, {333, 600}, {40, 1030}, {33, 65}}) {
+    Weights w = make_weights(n, k, DType::BF16, uint32_t(n + k));
+    const uint16_t specials[] = {0x7f80, 0xff80, 0x8000, 0x0001, 0x8003, 0x7f7f};  // inf, -inf, -0, subnormals, max
+    // int8 refuses inf weights (Int8PackingRefusesNonFiniteWeights); it gets the finite specials.
+    const size_t first = precision() == PackFormat::int8 ? 2 : 0;
+    for (size_t i = first; i < std::size(specials); ++i) w.half[size_t(i * 37 % size_t(n * k))] = specials[i];
+    std::vector<float> x = make_x(5, k, 9);
+    set_reference_packing(true);
+    auto ref = pack_matrix(w.view, precision());
+    set_reference_packing(false);
+    auto fast = pack_matrix(w.view, precision());
+    ASSERT_EQ(fast->bytes(), ref->bytes());
+    std::vector<float> yr = run_packed(*ref, x, 5, n, 2), yf = run_packed(*fast, x, 5, n, 2);
+    ASSERT_EQ(0, std::memcmp(yr.data(), yf.data(), yr.size() * sizeof(float))) << "n " << n << " k " << k;
+  }
+}
+
+// A weight that is inf or NaN has no int8 code: packing says so (a lastrank::Error naming the row),
+// on the reference and the fast packers alike, instead of converting it to an undefined integer.
+TEST(GemmInt8, PackingRefusesNonFiniteWeights) {
+  for (const uint16_t special : {uint16_t(0x7f80), uint16_t(0xff80), uint16_t(0x7fc0)}) {  // inf, -inf, NaN
+    for (const bool reference : {true, false}) {
+      Weights w = make_weights(40, 96, DType::BF16, 7);
+      w.half[size_t(17 * 96 + 50)] = special;
+      set_reference_packing(reference);
+      try {
+        pack_matrix(w.view, PackFormat::int8);
+        ADD_FAILURE() << "int8 packing accepted the bf16 bits " << special;
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("weight row 17"), std::string::npos) << e.what();
+      }
+      set_reference_packing(false);
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(All, GemmPrecision,
                          ::testing::Combine(::testing::Values(PackFormat::fp32, PackFormat::bf16_weights,
                                                               PackFormat::int8, PackFormat::bf16_dot),
@@ -203,7 +245,7 @@ TEST(Gemm, PackRejectsBadWeights) {
 // exact and all others rounded. Without the compensation the 300x channels' rounding error alone
 // (~2^-9 of the dominant terms) is ~100x this test's tolerance.
 TEST_P(GemmOnSet, Bf16OutlierChannelsAreExact) {
-  if (!gemm_bf16_dot_rounds_activations()) GTEST_SKIP() << "bf16 mode keeps activations exact on this CPU (no AVX512_BF16)";
+  if (!gemm_bf16_dot_rounds_activations()) GTEST_SKIP() << "bf16 mode keeps activations exact on this set (no AVX512_BF16 / bf16)";
   for (int64_t m : {1, 7, 65}) {
     const int64_t n = 77, k = 1030;
     const std::vector<int64_t> hot = {3, 500, 1029};

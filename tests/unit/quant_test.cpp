@@ -93,9 +93,10 @@ TEST(Quant, DetectsInjectedOutlierChannelsOnly) {
 class QuantOnSet : public KernelSetTest<KernelSet> {};
 
 TEST_P(QuantOnSet, KernelMatchesScalarReferenceWithOutliers) {
-  // m: below, at and past the row tile (4 / 8 / 12) and the 96-row block; n: partial column panels;
-  // k: below 16 (no outlier scan), partial quads, and group (128) remainders.
-  for (int64_t m : {1, 5, 7, 13, 33, 97})
+  // m: below, at and past the row tile (4 avx2 and neon* / 6 avx2_vnni / 8 avx512_vnni; odd m
+  // leaves neon_i8mm's last row pair half padding) and the 96-row block; n: partial column panels;
+  // k: below 16 (no outlier scan), partial k steps (4 bytes, 8 on neon_i8mm), group remainders.
+  for (int64_t m : {1, 5, 6, 7, 12, 13, 33, 97})
     for (int64_t n : {1, 37, 65})
       for (int64_t k : {3, 17, 64, 130, 257}) {
         Case c = make_case(m, n, k, k >= 64 ? 3 : 0, uint32_t(m * 7 + n + k));

@@ -9,10 +9,11 @@
 // Items are handed out dynamically, but each item is computed by one thread in a fixed order, so
 // results are identical for any thread count and run to run.
 //
-// bf16 products (AttentionShape::bf16, AVX512_BF16): the same loop with Q^T and P^T packed as bf16
-// pairs ([d/2][qr] and [kb/2][qr] words of two bf16), K as bf16 rows and V transposed into bf16
-// pairs along the keys ([d][L/2]), and both register tiles on vdpbf16ps (two k per instruction,
-// exact products, fp32 sums). Q is rounded unscaled; the 1/sqrt(d) moves into the softmax.
+// bf16 products (AttentionShape::bf16, AVX512_BF16 or AArch64 bf16): the same loop with Q^T and
+// P^T packed as bf16 pairs ([d/2][qr] and [kb/2][qr] words of two bf16), K as bf16 rows and V
+// transposed into bf16 pairs along the keys ([d][L/2]), and both register tiles on vdpbf16ps /
+// bfdot (two k per instruction, exact products, fp32 sums). Q is rounded unscaled; the 1/sqrt(d)
+// moves into the softmax.
 // Compiled once per kernel set (kernel_table.h).
 #include <algorithm>
 #include <atomic>
@@ -87,7 +88,13 @@ void tiles(int64_t rows, int64_t nv, Tile&& tile) {
   }
 }
 
-#if defined(LR_HAVE_DPBF16)
+#if defined(LR_HAVE_DPBF16) && defined(LR_SIMD_NEON)
+// Two rows of P^T (lo = key j, hi = key j + 1; kLanes query rows each) -> kLanes words
+// {bf16(lo), bf16(hi)} (the scalar rounding: bfcvtn would flush denormals, f32_to_bf16 does not).
+inline void pack_p_pair(const float* lo, const float* hi, uint32_t* dst) {
+  for (int i = 0; i < kLanes; ++i) dst[i] = bf16_pair(lo[i], hi[i]);
+}
+#elif defined(LR_HAVE_DPBF16)
 // Two rows of P^T (lo = key j, hi = key j + 1; 16 query rows each) -> 16 words {bf16(lo), bf16(hi)}.
 inline void pack_p_pair(const float* lo, const float* hi, uint32_t* dst) {
   static const __m512i kInterleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23,

@@ -66,14 +66,17 @@ CpuFeatures detect_x86_64() {
 #endif
 
 #if defined(__aarch64__)
-// ARM64: the kernel's AT_HWCAP bits (Linux arch/arm64 uapi hwcap.h; qemu-user sets them from its
-// -cpu model). Every ARMv8-A CPU has Advanced SIMD (HWCAP_ASIMD, bit 1); dot product is bit 20.
+// ARM64: the kernel's AT_HWCAP and AT_HWCAP2 bits (Linux arch/arm64 uapi hwcap.h; qemu-user sets
+// them from its -cpu model). Every ARMv8-A CPU has Advanced SIMD (HWCAP_ASIMD, bit 1); dot product
+// is HWCAP bit 20, int8 matrix multiply (FEAT_I8MM) HWCAP2 bit 13, bf16 (FEAT_BF16) HWCAP2 bit 14.
 CpuFeatures detect_arm64() {
-  constexpr unsigned long kAsimd = 1ul << 1, kAsimdDp = 1ul << 20;
-  const unsigned long hw = getauxval(AT_HWCAP);
+  constexpr unsigned long kAsimd = 1ul << 1, kAsimdDp = 1ul << 20, kI8mm = 1ul << 13, kBf16 = 1ul << 14;
+  const unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
   CpuFeatures f;
   f.neon = (hw & kAsimd) != 0;
   f.asimddp = (hw & kAsimdDp) != 0;
+  f.i8mm = (hw2 & kI8mm) != 0;
+  f.bf16 = (hw2 & kBf16) != 0;
   return f;
 }
 #endif

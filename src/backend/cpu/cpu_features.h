@@ -1,7 +1,7 @@
 // What this CPU (and its OS) can run: the instruction-set extensions the kernel sets need
 // (kernel_set.h), detected once at start-up. x86-64: CPUID plus XGETBV (the OS must save the
 // ymm / zmm / opmask state, else AVX code faults even on a CPU that has it). ARM64: the AT_HWCAP
-// bits of getauxval (asimd, asimddp).
+// and AT_HWCAP2 bits of getauxval (asimd, asimddp, i8mm, bf16).
 #pragma once
 namespace lastrank::cpu {
 
@@ -16,7 +16,7 @@ struct CpuFeatures {
   bool os_zmm = false;  // XCR0: opmask + ZMM_Hi256 + Hi16_ZMM state
   bool avx512_vnni = false, avx512_bf16 = false, avx_vnni = false;
   // ARM64.
-  bool neon = false, asimddp = false;
+  bool neon = false, asimddp = false, i8mm = false, bf16 = false;
 };
 
 // The features of the running CPU (detected on first use, then cached).

@@ -54,6 +54,22 @@ class Workspace {
   std::vector<float> floats_;
 };
 
+// A packed matrix as bytes, the unit the weight cache stores (cpu_weight_cache.h): what it
+// computes with, its shape, its element type, and its arrays in the order the matrix kind
+// defines (panels; int8: quantized panels, scales, column-sum biases). The pointers are the
+// matrix's own memory: valid while it lives.
+struct PackedImage {
+  struct Array {
+    const void* data = nullptr;
+    size_t bytes = 0;
+  };
+  PackFormat format = PackFormat::fp32;
+  int64_t n = 0, k = 0;
+  int64_t element_bytes = 0;  // panel element: 4 (fp32), 2 (bf16), 1 (int8)
+  bool pairs = false;         // bf16 panels k-pair interleaved (vdpbf16ps)
+  std::vector<Array> arrays;
+};
+
 // A weight matrix [n, k] repacked for the fast kernels.
 class PackedMatrix {
  public:
@@ -62,6 +78,7 @@ class PackedMatrix {
   virtual int64_t k() const = 0;  // input features
   virtual PackFormat format() const = 0;
   virtual size_t bytes() const = 0;  // memory held by the packed copy (0 if it aliases the mmap)
+  virtual PackedImage image() const = 0;
   // y[m, n] = x[m, k] · W^T. x rows are contiguous (stride k), y rows have stride ldy >= n.
   // ws: scratch for this call (one caller at a time per Workspace).
   virtual void apply(const float* x, int64_t m, float* y, int64_t ldy, ThreadPool& pool, Workspace& ws) const = 0;
@@ -74,5 +91,15 @@ bool gemm_bf16_dot_rounds_activations();
 
 // Packs w ([n, k], F32/BF16/F16) in the given format.
 std::unique_ptr<PackedMatrix> pack_matrix(const TensorView& w, PackFormat f);
+
+// The matrix whose image is `img`, reading img's arrays in place (no copy; keep holds their
+// memory, e.g. a weight cache mapping). Throws lastrank::Error unless img is exactly what
+// pack_matrix makes in the kernel set in use for that format and shape (array count and sizes,
+// element type, pair layout) with arrays aligned to 64 bytes.
+std::unique_ptr<PackedMatrix> adopt_packed_matrix(const PackedImage& img, std::shared_ptr<const void> keep);
+
+// Test hook: true makes pack_matrix use its simple reference packers (the same packed bytes,
+// slower), so a test can compare the fast packers against them. Process-wide; default false.
+void set_reference_packing(bool on);
 
 }  // namespace lastrank::cpu

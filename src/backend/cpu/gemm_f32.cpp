@@ -7,11 +7,11 @@
 // panel of an L2-sized block runs the register micro-kernel against every row tile.
 //
 //  fp32: panel = [k][kNr] fp32; fp32 FMA micro-kernel (gemm_kernel.h).
-//  bf16 with AVX512_BF16: panel = [k/2][kNr][2] bf16 (k pairs interleaved); x is rounded to bf16
-//    when packed (round-to-nearest-even) and vdpbf16ps multiplies bf16 pairs exactly, summing
-//    into fp32 accumulators: y = bf16(x) · bf16(W)^T with fp32 accumulation, at twice the fp32
-//    FMA rate on this CPU (docs/perf.md).
-//  bf16 without AVX512_BF16: panel = [k][kNr] bf16, widened to fp32 one block at a time and run
+//  bf16 with AVX512_BF16 (or AArch64 bf16, neon_bf16): panel = [k/2][kNr][2] bf16 (k pairs
+//    interleaved); x is rounded to bf16 when packed (round-to-nearest-even) and vdpbf16ps / bfdot
+//    multiplies bf16 pairs exactly, summing into fp32 accumulators: y = bf16(x) · bf16(W)^T with
+//    fp32 accumulation, at twice the fp32 FMA rate on Zen 5 (docs/perf.md).
+//  bf16 without them: panel = [k][kNr] bf16, widened to fp32 one block at a time and run
 //    through the fp32 micro-kernel: y = x · bf16(W)^T exactly as in fp32 (half the weight memory).
 //
 // Each y element is one fixed chain over k in order (k blocks in sequence), no reduction crosses
@@ -19,13 +19,14 @@
 // set (kernel_table.h).
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "backend/cpu/gemm_internal.h"
 #include "backend/cpu/gemm_kernel.h"
 #include "backend/cpu/kernel_table.h"
 #include "core/error.h"
-#include "core/huge_alloc.h"
+#include "backend/cpu/packed_store.h"
 
 namespace lastrank::cpu::LR_KERNEL_SET {
 namespace {
@@ -86,21 +87,37 @@ class PanelMatrix final : public PackedMatrix {
   PanelMatrix(const TensorView& w, PackFormat format, bool pairs)
       : format_(format), pairs_(pairs), n_(w.shape[0]), k_(w.shape[1]), kp_(pairs ? (k_ + 1) / 2 * 2 : k_), panels_((n_ + kNr - 1) / kNr) {
     w_.assign(size_t(panels_ * kp_ * kNr), T{});
-    std::vector<float> row(static_cast<size_t>(k_));
-    for (int64_t j = 0; j < n_; ++j) {
-      weight_row(w, j, row.data());
-      T* dst = w_.data() + (j / kNr) * kp_ * kNr;
-      const int64_t col = j % kNr;
-      for (int64_t c = 0; c < k_; ++c) {
-        const size_t at = pairs_ ? size_t(((c / 2) * kNr + col) * 2 + c % 2) : size_t(c * kNr + col);
-        dst[at] = convert(row[size_t(c)]);
+    if constexpr (std::is_same_v<T, uint16_t>) {
+      if (w.dtype == DType::BF16 && kp_ == k_ && !reference_packing()) {
+        pack_bf16_bits(w.as<uint16_t>());
+        return;
       }
     }
+    pack_rows(w);
+  }
+  // Over a cached image's single array, read in place (adopt_panels checked format and pairs).
+  PanelMatrix(const PackedImage& img, std::shared_ptr<const void> keep, bool pairs)
+      : format_(img.format), pairs_(pairs), n_(img.n), k_(img.k), kp_(pairs ? (k_ + 1) / 2 * 2 : k_), panels_((n_ + kNr - 1) / kNr) {
+    const size_t count = size_t(panels_ * kp_ * kNr);
+    if (img.arrays.size() != 1 || img.arrays[0].bytes != count * sizeof(T))
+      fail("packed matrix: ", pack_format_name(format_), " [", n_, ", ", k_, "] needs one array of ", count * sizeof(T),
+           " bytes");
+    w_.borrow(static_cast<const T*>(img.arrays[0].data), count, std::move(keep));
   }
   int64_t n() const override { return n_; }
   int64_t k() const override { return k_; }
   PackFormat format() const override { return format_; }
-  size_t bytes() const override { return w_.size() * sizeof(T); }
+  size_t bytes() const override { return w_.owned() ? w_.bytes() : 0; }
+  PackedImage image() const override {
+    PackedImage img;
+    img.format = format_;
+    img.n = n_;
+    img.k = k_;
+    img.element_bytes = int64_t(sizeof(T));
+    img.pairs = pairs_;
+    img.arrays = {{w_.data(), w_.bytes()}};
+    return img;
+  }
 
   void apply(const float* x, int64_t m, float* y, int64_t ldy, ThreadPool& pool, Workspace&) const override {
     LR_CHECK(ldy >= n_, "gemm: ldy ", ldy, " < n ", n_);
@@ -204,6 +221,55 @@ class PanelMatrix final : public PackedMatrix {
   }
 
  private:
+  // The reference packer: each row widened to fp32, then converted and stored one element at a time.
+  void pack_rows(const TensorView& w) {
+    std::vector<float> row(static_cast<size_t>(k_));
+    for (int64_t j = 0; j < n_; ++j) {
+      weight_row(w, j, row.data());
+      T* dst = w_.mutable_data() + (j / kNr) * kp_ * kNr;
+      const int64_t col = j % kNr;
+      for (int64_t c = 0; c < k_; ++c) {
+        const size_t at = pairs_ ? size_t(((c / 2) * kNr + col) * 2 + c % 2) : size_t(c * kNr + col);
+        dst[at] = convert(row[size_t(c)]);
+      }
+    }
+  }
+
+  // The same bytes as pack_rows for a BF16 checkpoint with even k (pairs) or any k: a blocked
+  // transpose of the raw bf16 bits, which pack_rows' round trip bf16 -> fp32 -> bf16 keeps except
+  // that it quiets a signalling NaN (f32_to_bf16). Pairs move as one 32-bit word {W[j][2c],
+  // W[j][2c+1]}. kCb source columns of the panel's kNr rows go at a time, so the writes stay in L1.
+  void pack_bf16_bits(const uint16_t* src) {
+    constexpr int64_t kCb = 64;
+    const int64_t words = pairs_ ? k_ / 2 : k_;  // per row, in units of U
+    auto run = [&](auto unit) {
+      using U = decltype(unit);
+      for (int64_t p = 0; p < panels_; ++p) {
+        const int64_t cols = std::min<int64_t>(kNr, n_ - p * kNr);
+        U* dst = reinterpret_cast<U*>(w_.mutable_data() + p * kp_ * kNr);
+        // The checkpoint's tensors are only 2-byte aligned: words are read with memcpy.
+        const uint8_t* rows = reinterpret_cast<const uint8_t*>(src + p * kNr * k_);
+        for (int64_t c0 = 0; c0 < words; c0 += kCb) {
+          const int64_t c1 = std::min(words, c0 + kCb);
+          for (int64_t col = 0; col < cols; ++col) {
+            const uint8_t* r = rows + col * words * int64_t(sizeof(U));
+            for (int64_t c = c0; c < c1; ++c) {
+              U v;
+              std::memcpy(&v, r + c * int64_t(sizeof(U)), sizeof(U));
+              dst[c * kNr + col] = quiet_nans(v);
+            }
+          }
+        }
+      }
+    };
+    if (pairs_) run(uint32_t{});
+    else run(uint16_t{});
+  }
+  static uint16_t quiet_nans(uint16_t v) { return (v & 0x7fffu) > 0x7f80u ? uint16_t(v | 0x40u) : v; }
+  static uint32_t quiet_nans(uint32_t v) {
+    return uint32_t(quiet_nans(uint16_t(v & 0xffffu))) | uint32_t(quiet_nans(uint16_t(v >> 16))) << 16;
+  }
+
   static T convert(float f) {
     if constexpr (std::is_same_v<T, float>) return f;
     else return f32_to_bf16(f);
@@ -211,7 +277,7 @@ class PanelMatrix final : public PackedMatrix {
   PackFormat format_;
   bool pairs_;
   int64_t n_, k_, kp_, panels_;
-  HugeVector<T> w_;  // [panels, kp, kNr] (bf16 pairs: [panels, kp/2, kNr, 2])
+  PackedStore<T> w_;  // [panels, kp, kNr] (bf16 pairs: [panels, kp/2, kNr, 2])
 };
 
 #if defined(LR_HAVE_DPBF16)
@@ -228,12 +294,24 @@ std::unique_ptr<PackedMatrix> pack_bf16(const TensorView& w, PackFormat f) {
   return std::make_unique<PanelMatrix<uint16_t>>(w, f, f == PackFormat::bf16_dot && kBf16DotRoundsActivations);
 }
 
+// A cached image of pack_f32 / pack_bf16's output in this kernel set.
+std::unique_ptr<PackedMatrix> adopt_panels(const PackedImage& img, std::shared_ptr<const void> keep) {
+  const bool pairs = img.format == PackFormat::bf16_dot && kBf16DotRoundsActivations;
+  if (img.pairs != pairs) fail("packed matrix: pair layout ", img.pairs, " is not this kernel set's (", pairs, ")");
+  if (img.format == PackFormat::fp32 && img.element_bytes == 4)
+    return std::make_unique<PanelMatrix<float>>(img, std::move(keep), false);
+  if (img.format != PackFormat::int8 && img.element_bytes == 2)
+    return std::make_unique<PanelMatrix<uint16_t>>(img, std::move(keep), pairs);
+  fail("packed matrix: ", pack_format_name(img.format), " panels of ", img.element_bytes, "-byte elements are not packed");
+}
+
 }  // namespace
 
 void fill_gemm_f32(KernelTable& t) {
   t.set = LR_TARGET_KERNEL_SET;
   t.pack_f32 = &pack_f32;
   t.pack_bf16 = &pack_bf16;
+  t.adopt_panels = &adopt_panels;
   t.bf16_dot_rounds_activations = kBf16DotRoundsActivations;
 }
 

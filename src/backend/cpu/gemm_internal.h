@@ -13,11 +13,15 @@ namespace lastrank::cpu {
 // Row j of a [n, k] F32/BF16/F16 weight, widened to fp32 (exact).
 void weight_row(const TensorView& w, int64_t j, float* out);
 
+// Whether the packers take their simple reference path (each row widened with weight_row, then
+// stored element by element) instead of a fast path for the same bytes (set_reference_packing).
+bool reference_packing();
+
 // int8 quantization (see gemm_int8.cpp). k is split into groups of kInt8Group input channels
 // (the last one may be shorter); every scale below is per group g:
 //  weights: per output channel j, scale_w[j,g] = max_{c in g} |W[j,c]| / kWeightQMax,
-//    q = round(W / scale_w). kWeightQMax is 127 where VNNI (vpdpbusd, 4-way u8 x s8 into int32)
-//    exists; with AVX2's vpmaddubsw the u8 x s8 pair sum saturates at int16, so weights use 63
+//    q = round(W / scale_w). kWeightQMax is 127 where VNNI (vpdpbusd, 4-way u8 x s8 into int32:
+//    avx512_vnni and up, avx2_vnni) exists; with AVX2's vpmaddubsw the u8 x s8 pair sum saturates at int16, so weights use 63
 //    levels (2 * 255 * 63 < 32767), keeping the integer dot product exact. AArch64 (s8 x s8: sdot,
 //    or widening multiplies whose pair sums stay below 2 * 127 * 127) uses 127 like VNNI.
 //  activations: per row i, scale_x[i,g] = max_{c in g} |x[i,c]| / 127, q = round(x / scale_x).

@@ -1,5 +1,5 @@
 // The register-blocked tiles shared by the packed GEMM and by attention (fp32 FMA and bf16-pair
-// vdpbf16ps): C[rows, vectors] (+)= A · B with accumulators in registers, k walked strictly in
+// vdpbf16ps / bfdot): C[rows, vectors] (+)= A · B with accumulators in registers, k walked strictly in
 // order (so every output element has one fixed summation order, independent of tiling across
 // threads). Kernel code: included only by the kernel-set TUs, inside their namespace (kernel_table.h).
 #pragma once
@@ -71,7 +71,10 @@ inline void micro_f32(int64_t kc, const float* a, int64_t a_rs, int64_t a_ks, co
   tile_f32<R, kNv>(kc, a, a_rs, a_ks, b, ldb, c, ldc, load_c);
 }
 
+// bf16-pair dot products (tile_bf16): vdpbf16ps (AVX512_BF16) or bfdot (AArch64 FEAT_BF16).
 #if defined(__AVX512BF16__) && defined(__AVX512F__)
+#define LR_HAVE_DPBF16 1
+#elif defined(LR_SIMD_NEON) && defined(__ARM_FEATURE_BF16_VECTOR_ARITHMETIC)
 #define LR_HAVE_DPBF16 1
 #endif
 
@@ -91,7 +94,7 @@ inline void pack_a_bf16(const float* x, int64_t ldx, int64_t rows, int64_t k0, i
     const float* s = x + r * ldx + k0;
     uint32_t* d = dst + r * kc2;
     int64_t kk = 0;
-#if defined(LR_HAVE_DPBF16)
+#if defined(LR_HAVE_DPBF16) && defined(__AVX512F__)
     // 32 floats -> 16 pairs per step: vcvtne2ps2bf16 rounds to nearest even like f32_to_bf16.
     for (; 2 * kk + 32 <= kc; kk += 16) {
       const __m512 lo = _mm512_loadu_ps(s + 2 * kk), hi = _mm512_loadu_ps(s + 2 * kk + 16);
@@ -102,7 +105,7 @@ inline void pack_a_bf16(const float* x, int64_t ldx, int64_t rows, int64_t k0, i
   }
 }
 
-#if defined(LR_HAVE_DPBF16)
+#if defined(LR_HAVE_DPBF16) && defined(__AVX512F__)
 // tile_f32 over bf16 pairs on vdpbf16ps: C[r, v] (+)= sum_kk dot2(A(r, kk), B[kk, v]) with A(r, kk)
 // = a[r * a_rs + kk] (a word of two bf16, broadcast) and B row kk = b + kk * ldb (NV x 16 words of
 // two bf16). Products are exact; sums fp32 in k order.
@@ -137,6 +140,53 @@ inline void tile_bf16(int64_t kc2, const uint32_t* a, int64_t a_rs, const uint32
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) m = _mm512_max_ps(m, acc[r][v]);
       _mm512_storeu_ps(vmax + v * 16, m);
+    }
+  }
+}
+#elif defined(LR_HAVE_DPBF16) && defined(LR_SIMD_NEON)
+// The same tile on bfdot (FEAT_BF16): a vector is NV x kLanes (8) words of two bf16, two q
+// registers, and each fp32 lane gets acc + (a_lo * b_lo + a_hi * b_hi) per word, as vdpbf16ps. The
+// bf16 products are exact in fp32; Arm specifies the pair sum and the accumulation with
+// round-to-odd and denormals flushed (without FEAT_EBF16), so sums differ from the x86 ones in the
+// last bit now and then: within the fp32 tolerance the tests apply to both.
+template <int R, int NV>
+inline void tile_bf16(int64_t kc2, const uint32_t* a, int64_t a_rs, const uint32_t* b, int64_t ldb, float* c,
+                      int64_t ldc, bool load_c, float* vmax = nullptr) {
+  using namespace simd;
+  Vf acc[R][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = load_c ? load(c + r * ldc + v * kLanes) : zero();
+  for (int64_t kk = 0; kk < kc2; ++kk) {
+    bfloat16x8_t blo[NV], bhi[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      blo[v] = vreinterpretq_bf16_u32(vld1q_u32(b + v * kLanes));
+      bhi[v] = vreinterpretq_bf16_u32(vld1q_u32(b + v * kLanes + 4));
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const bfloat16x8_t av = vreinterpretq_bf16_u32(vld1q_dup_u32(a + r * a_rs + kk));
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        acc[r][v].lo = vbfdotq_f32(acc[r][v].lo, av, blo[v]);
+        acc[r][v].hi = vbfdotq_f32(acc[r][v].hi, av, bhi[v]);
+      }
+    }
+    b += ldb;
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) store(c + r * ldc + v * kLanes, acc[r][v]);
+  if (vmax) {
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      Vf m = load(vmax + v * kLanes);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) m = max(m, acc[r][v]);
+      store(vmax + v * kLanes, m);
     }
   }
 }

@@ -1,6 +1,7 @@
 // pack_matrix: validates a checkpoint weight view and hands it to the packer of the format in the
 // kernel set in use (kernel_dispatch.h).
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <vector>
 
@@ -9,6 +10,13 @@
 #include "core/error.h"
 
 namespace lastrank::cpu {
+
+namespace {
+std::atomic<bool> g_reference_packing{false};
+}  // namespace
+
+void set_reference_packing(bool on) { g_reference_packing = on; }
+bool reference_packing() { return g_reference_packing; }
 
 void weight_row(const TensorView& w, int64_t j, float* out) {
   const int64_t k = w.shape[1];
@@ -82,6 +90,15 @@ std::unique_ptr<PackedMatrix> pack_matrix(const TensorView& w, PackFormat f) {
     case PackFormat::int8: return kt.pack_int8(w);
   }
   fail("pack_matrix: unknown format");
+}
+
+std::unique_ptr<PackedMatrix> adopt_packed_matrix(const PackedImage& img, std::shared_ptr<const void> keep) {
+  if (img.n <= 0 || img.k <= 0 || img.n > (int64_t(1) << 31) || img.k > (int64_t(1) << 31))
+    fail("packed matrix: bad shape [", img.n, ", ", img.k, "]");
+  for (const PackedImage::Array& a : img.arrays)
+    if (reinterpret_cast<uintptr_t>(a.data) % 64 != 0) fail("packed matrix: array not aligned to 64 bytes");
+  const KernelTable& kt = active_kernels();
+  return img.format == PackFormat::int8 ? kt.adopt_int8(img, std::move(keep)) : kt.adopt_panels(img, std::move(keep));
 }
 
 }  // namespace lastrank::cpu

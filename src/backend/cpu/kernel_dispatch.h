@@ -35,7 +35,7 @@ bool native_build();
 
 // What `lastrank --version` prints about the kernels, one "key: value" per line:
 //   kernel_set: avx512_bf16
-//   supported: x86_64, avx2, avx512, avx512_vnni, avx512_bf16   (compiled sets this CPU runs)
+//   supported: x86_64, avx2, avx2_vnni, avx512, avx512_vnni, avx512_bf16   (compiled sets this CPU runs)
 //   build: portable (x86_64, avx2, ...; LASTRANK_ISA=<set> forces one) | native (-march=native)
 // Throws lastrank::Error like active_kernel_set().
 std::string kernel_set_summary();

@@ -8,15 +8,18 @@
 namespace lastrank::cpu {
 namespace {
 
-constexpr KernelSet kAllSets[] = {KernelSet::x86_64,      KernelSet::avx2, KernelSet::avx512,      KernelSet::avx512_vnni,
-                                  KernelSet::avx512_bf16, KernelSet::neon, KernelSet::neon_dotprod};
+constexpr KernelSet kAllSets[] = {KernelSet::x86_64,      KernelSet::avx2,        KernelSet::avx2_vnni,
+                                  KernelSet::avx512,      KernelSet::avx512_vnni, KernelSet::avx512_bf16,
+                                  KernelSet::neon,        KernelSet::neon_dotprod, KernelSet::neon_i8mm,
+                                  KernelSet::neon_bf16};
 
 struct Need {
   bool have;
   const char* name;  // the /proc/cpuinfo flag, or the XCR0 state the OS must enable
 };
 
-// What set s needs, including everything the sets below it need.
+// What set s needs, including everything the sets below it need; avx2_vnni is a side branch:
+// the avx512 sets above it do not need AVX-VNNI (they have AVX512_VNNI or no VNNI at all).
 std::vector<Need> needs(KernelSet s, const CpuFeatures& f) {
   std::vector<Need> n;
   auto x86 = [&](KernelSet level) { return s >= level && s <= KernelSet::avx512_bf16; };
@@ -33,6 +36,7 @@ std::vector<Need> needs(KernelSet s, const CpuFeatures& f) {
                        {f.movbe, "movbe"},
                        {f.os_ymm, "OS ymm state (XCR0)"}});
   }
+  if (s == KernelSet::avx2_vnni) n.push_back({f.avx_vnni, "avx_vnni"});
   if (x86(KernelSet::avx512)) {
     n.insert(n.end(), {{f.avx512f, "avx512f"},
                        {f.avx512bw, "avx512bw"},
@@ -45,6 +49,8 @@ std::vector<Need> needs(KernelSet s, const CpuFeatures& f) {
   if (x86(KernelSet::avx512_bf16)) n.push_back({f.avx512_bf16, "avx512_bf16"});
   if (s >= KernelSet::neon) n.push_back({f.neon, "neon"});
   if (s >= KernelSet::neon_dotprod) n.push_back({f.asimddp, "asimddp"});
+  if (s >= KernelSet::neon_i8mm) n.push_back({f.i8mm, "i8mm"});
+  if (s >= KernelSet::neon_bf16) n.push_back({f.bf16, "bf16"});
   return n;
 }
 
@@ -54,20 +60,25 @@ const char* kernel_set_name(KernelSet s) {
   switch (s) {
     case KernelSet::x86_64: return "x86_64";
     case KernelSet::avx2: return "avx2";
+    case KernelSet::avx2_vnni: return "avx2_vnni";
     case KernelSet::avx512: return "avx512";
     case KernelSet::avx512_vnni: return "avx512_vnni";
     case KernelSet::avx512_bf16: return "avx512_bf16";
     case KernelSet::neon: return "neon";
     case KernelSet::neon_dotprod: return "neon_dotprod";
+    case KernelSet::neon_i8mm: return "neon_i8mm";
+    case KernelSet::neon_bf16: return "neon_bf16";
   }
   return "unknown";
 }
 
 const std::vector<KernelSet>& architecture_kernel_sets() {
 #if defined(__aarch64__)
-  static const std::vector<KernelSet> sets = {KernelSet::neon, KernelSet::neon_dotprod};
+  static const std::vector<KernelSet> sets = {KernelSet::neon, KernelSet::neon_dotprod, KernelSet::neon_i8mm,
+                                              KernelSet::neon_bf16};
 #else
-  static const std::vector<KernelSet> sets = {KernelSet::x86_64, KernelSet::avx2, KernelSet::avx512,
+  static const std::vector<KernelSet> sets = {KernelSet::x86_64,      KernelSet::avx2,
+                                              KernelSet::avx2_vnni,   KernelSet::avx512,
                                               KernelSet::avx512_vnni, KernelSet::avx512_bf16};
 #endif
   return sets;

@@ -3,11 +3,15 @@
 // (kernel_dispatch.h); docs/dispatch.md has the whole story. Names are the enum values' own:
 //   x86_64       baseline x86-64 (SSE2): the portable scalar kernels
 //   avx2         x86-64-v3: AVX2 + FMA + F16C + BMI1/2 + LZCNT + MOVBE (Haswell, Zen 1+)
+//   avx2_vnni    avx2 + AVX-VNNI (256-bit int8 vpdpbusd; Alder Lake+, Zen 5), for CPUs without
+//                AVX-512 (with it, the avx512 sets rank higher)
 //   avx512       x86-64-v4: AVX-512 F/BW/VL/DQ/CD (Skylake-X, Zen 4+)
 //   avx512_vnni  avx512 + AVX512_VNNI (int8 vpdpbusd; Cascade Lake+)
 //   avx512_bf16  avx512_vnni + AVX512_BF16 (bf16 vdpbf16ps; Cooper Lake, Sapphire Rapids, Zen 4+)
 //   neon         ARMv8-A Advanced SIMD (the ARM64 baseline)
 //   neon_dotprod ARMv8.2-A + dot product (sdot / udot)
+//   neon_i8mm    neon_dotprod + int8 matrix multiply (FEAT_I8MM: smmla; Graviton 3, Neoverse V1/N2)
+//   neon_bf16    neon_i8mm + bf16 (FEAT_BF16: bfdot; the same CPUs)
 #pragma once
 #include <string>
 #include <vector>
@@ -16,12 +20,13 @@
 
 namespace lastrank::cpu {
 
-enum class KernelSet { x86_64, avx2, avx512, avx512_vnni, avx512_bf16, neon, neon_dotprod };
+enum class KernelSet { x86_64, avx2, avx2_vnni, avx512, avx512_vnni, avx512_bf16, neon, neon_dotprod, neon_i8mm, neon_bf16 };
 
 // The set's name, spelled as its enum value ("avx512_bf16").
 const char* kernel_set_name(KernelSet s);
 
-// Every kernel set of this build's architecture, lowest first (x86-64: x86_64 .. avx512_bf16).
+// Every kernel set of this build's architecture, lowest first (x86-64: x86_64, avx2, avx2_vnni,
+// avx512, avx512_vnni, avx512_bf16). Start-up picks the last one the CPU runs.
 const std::vector<KernelSet>& architecture_kernel_sets();
 
 // The features set s needs that f lacks, space-separated ("avx512_bf16"); empty when f runs s.
@@ -46,10 +51,17 @@ KernelSet parse_kernel_set(const std::string& name);
 #elif defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512DQ__) && \
     defined(__AVX512CD__)
 #define LR_TARGET_KERNEL_SET ::lastrank::cpu::KernelSet::avx512
+#elif defined(__AVX2__) && defined(__FMA__) && defined(__F16C__) && defined(__BMI2__) && defined(__AVXVNNI__)
+#define LR_TARGET_KERNEL_SET ::lastrank::cpu::KernelSet::avx2_vnni
 #elif defined(__AVX2__) && defined(__FMA__) && defined(__F16C__) && defined(__BMI2__)
 #define LR_TARGET_KERNEL_SET ::lastrank::cpu::KernelSet::avx2
 #elif defined(__x86_64__)
 #define LR_TARGET_KERNEL_SET ::lastrank::cpu::KernelSet::x86_64
+#elif defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD) && defined(__ARM_FEATURE_MATMUL_INT8) && \
+    defined(__ARM_FEATURE_BF16_VECTOR_ARITHMETIC)
+#define LR_TARGET_KERNEL_SET ::lastrank::cpu::KernelSet::neon_bf16
+#elif defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD) && defined(__ARM_FEATURE_MATMUL_INT8)
+#define LR_TARGET_KERNEL_SET ::lastrank::cpu::KernelSet::neon_i8mm
 #elif defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
 #define LR_TARGET_KERNEL_SET ::lastrank::cpu::KernelSet::neon_dotprod
 #elif defined(__aarch64__)

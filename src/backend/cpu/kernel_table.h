@@ -22,9 +22,12 @@ struct KernelTable {
   std::unique_ptr<PackedMatrix> (*pack_f32)(const TensorView& w) = nullptr;
   std::unique_ptr<PackedMatrix> (*pack_bf16)(const TensorView& w, PackFormat f) = nullptr;
   bool bf16_dot_rounds_activations = false;  // gemm_bf16_dot_rounds_activations()
+  // adopt_packed_matrix for the fp32 / bf16 formats and for int8 (gemm.h).
+  std::unique_ptr<PackedMatrix> (*adopt_panels)(const PackedImage& img, std::shared_ptr<const void> keep) = nullptr;
   // gemm_int8.cpp
   std::unique_ptr<PackedMatrix> (*pack_int8)(const TensorView& w) = nullptr;
   int int8_weight_qmax = 0;
+  std::unique_ptr<PackedMatrix> (*adopt_int8)(const PackedImage& img, std::shared_ptr<const void> keep) = nullptr;
   // attention.cpp
   decltype(&cpu::attention) attention = nullptr;
   bool attention_bf16 = false;  // attention_bf16_available()
