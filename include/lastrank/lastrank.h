@@ -59,7 +59,8 @@ LASTRANK_C_API const char* lastrank_version(void);
 /* ---- load options ---------------------------------------------------------------------- */
 typedef struct lastrank_options lastrank_options;
 
-/* Defaults: precision "bf16", threads 0 (all cores), max query length 512, max doc length 2048. */
+/* Defaults: precision "bf16", threads 0 (all cores), max query length 512, max doc length 2048,
+ * scores "cosine". */
 LASTRANK_C_API lastrank_status lastrank_options_create(lastrank_options** out);
 LASTRANK_C_API void lastrank_options_free(lastrank_options* options);
 /* "fp32" (exact) | "bf16" | "int8"; anything else: LASTRANK_INVALID_ARGUMENT. */
@@ -69,6 +70,12 @@ LASTRANK_C_API lastrank_status lastrank_options_set_threads(lastrank_options* op
 /* Truncation limits in tokens (>= 1), applied to the query and to each document. */
 LASTRANK_C_API lastrank_status lastrank_options_set_max_query_length(lastrank_options* options, size_t tokens);
 LASTRANK_C_API lastrank_status lastrank_options_set_max_doc_length(lastrank_options* options, size_t tokens);
+/* Score scale of results: "cosine" (default; the reference's cosine in [-1, 1]) or "unit"
+ * ((1 + cosine) / 2 in [0, 1], the order unchanged); anything else: LASTRANK_INVALID_ARGUMENT. */
+LASTRANK_C_API lastrank_status lastrank_options_set_scores(lastrank_options* options, const char* scores);
+/* Documents longer than max doc length: split into up to n chunks, scored by the best one
+ * (docs/library.md "Chunking"); 1 (the default) = truncated, the reference. n >= 1. */
+LASTRANK_C_API lastrank_status lastrank_options_set_max_chunks_per_doc(lastrank_options* options, size_t n);
 
 /* ---- model ----------------------------------------------------------------------------- */
 typedef struct lastrank_reranker lastrank_reranker;
@@ -96,7 +103,7 @@ typedef struct lastrank_result lastrank_result;
 #define LASTRANK_RETURN_EMBEDDINGS 1u
 
 /* Scores documents[0..n_documents) against query. top_n: length of the sorted order, 0 = all
- * documents. instruction: NULL or an instruction for the prompt. flags: 0 or
+ * documents (the request rule of every front end). instruction: NULL or an instruction for the prompt. flags: 0 or
  * LASTRANK_RETURN_EMBEDDINGS. The inputs are not kept. On failure *out is NULL. */
 LASTRANK_C_API lastrank_status lastrank_rerank(lastrank_reranker* reranker, const char* query,
                                                const char* const* documents, size_t n_documents, size_t top_n,
@@ -105,7 +112,8 @@ LASTRANK_C_API void lastrank_result_free(lastrank_result* result);
 
 /* Result accessors; pointers stay valid until lastrank_result_free. NULL / 0 for a NULL handle. */
 LASTRANK_C_API size_t lastrank_result_count(const lastrank_result* result);        /* = n_documents */
-LASTRANK_C_API const float* lastrank_result_scores(const lastrank_result* result); /* [count], input order */
+/* [count], input order; on the options' score scale (cosine unless "unit"). */
+LASTRANK_C_API const float* lastrank_result_scores(const lastrank_result* result);
 LASTRANK_C_API size_t lastrank_result_order_length(const lastrank_result* result); /* min(top_n, count) */
 /* Document indices by descending score (ties keep input order), order_length entries. */
 LASTRANK_C_API const size_t* lastrank_result_order(const lastrank_result* result);

@@ -43,22 +43,27 @@ struct Options {
   int threads = 0;                 // compute threads, 0 = all cores; at most 1024
   size_t max_query_length = 512;   // tokens the query is truncated to (reference default), >= 1
   size_t max_doc_length = 2048;    // tokens each document is truncated to (reference default), >= 1
+  std::string scores = "cosine";   // "cosine" (reference, in [-1, 1]) | "unit": (1 + cosine) / 2 in [0, 1]
+  // A longer document is split into up to this many chunks of max_doc_length tokens and scored by
+  // its best chunk (docs/server.md "Chunking"); 1 = truncated (the reference), >= 1.
+  size_t max_chunks_per_doc = 1;
 };
 
-// Per call. The request rules are the CLI's: top_n >= 1; instruction must not contain the
-// readout tokens <|embed_token|> / <|rerank_token|>.
+// Per call. The request rules are the CLI's: top_n 0 means all documents; instruction must not
+// contain the readout tokens <|embed_token|> / <|rerank_token|>.
 struct RerankParams {
-  std::optional<size_t> top_n;              // length of Ranking::order; nullopt = all documents
+  std::optional<size_t> top_n;              // length of Ranking::order; nullopt or 0 = all documents
   std::optional<std::string> instruction;   // optional <instruct> block of the prompt
   bool return_embeddings = false;           // fill Ranking::embeddings
   std::optional<size_t> max_query_length;   // nullopt = Options::max_query_length
   std::optional<size_t> max_doc_length;     // nullopt = Options::max_doc_length
+  std::optional<size_t> max_chunks_per_doc; // nullopt = Options::max_chunks_per_doc
 };
 
 struct Ranking {
-  std::vector<float> scores;      // one per document, in input order (cosines in [-1, 1])
+  std::vector<float> scores;      // one per document, in input order (Options::scores scale; a chunked document's best chunk)
   std::vector<size_t> order;      // document indices by descending score (ties: input order); top_n applied
-  std::vector<float> embeddings;  // if return_embeddings: [documents x embedding_dim], input order
+  std::vector<float> embeddings;  // if return_embeddings: [documents x embedding_dim], input order (best chunk's)
   size_t embedding_dim = 0;       // columns of embeddings (the projector width, 512 for v3)
   int64_t total_tokens = 0;       // prompt tokens over all forward passes
 };

@@ -62,43 +62,50 @@ class Reranker:
         precision: "fp32" (exact), "bf16" (default; bf16 products with fp32 sums where the CPU has
             AVX512_BF16) or "int8".
         threads: compute threads; None or 0 = all cores.
+        scores: "cosine" (default; the reference's cosine similarity in [-1, 1]) or "unit"
+            ((1 + cosine) / 2 in [0, 1]; the order is the same).
 
     Raises:
         lastrank.ModelError: the directory or one of its files is missing or malformed.
-        ValueError: an unknown precision or a thread count outside 0..1024.
+        ValueError: an unknown precision or scores, or a thread count outside 0..1024.
     """
 
     def __init__(self, model_path: Union[str, "os.PathLike[str]"], precision: str = "bf16",
-                 threads: Optional[int] = None) -> None:
-        self._engine = _Engine(os.fspath(model_path), precision, 0 if threads is None else threads)
+                 threads: Optional[int] = None, scores: str = "cosine") -> None:
+        self._engine = _Engine(os.fspath(model_path), precision, 0 if threads is None else threads, scores)
         self._path = os.fspath(model_path)
 
     def rerank(self, query: str, documents: Sequence[Document], top_n: Optional[int] = None,
                return_embeddings: bool = False, max_query_length: int = 512, max_doc_length: int = 2048,
-               instruction: Optional[str] = None) -> List[Dict[str, Any]]:
+               instruction: Optional[str] = None, max_chunks_per_doc: int = 1) -> List[Dict[str, Any]]:
         """Scores documents against query, best first: the contract of modeling.py rerank().
 
         Args:
             query: the query text.
             documents: a list (or tuple) of texts; a {"text": str} dict also counts as a text.
-            top_n: return only the best top_n documents (>= 1); None = all.
+            top_n: return only the best top_n documents; None or 0 = all.
             return_embeddings: also return each document's projected vector.
             max_query_length: tokens the query is truncated to.
             max_doc_length: tokens each document is truncated to.
             instruction: an optional instruction placed in the prompt's <instruct> block.
+            max_chunks_per_doc: a document longer than max_doc_length is split into up to this
+                many chunks of max_doc_length tokens and scored by its best chunk (1 = truncated,
+                the reference); the embedding is the best chunk's.
 
         Returns:
             One dict per returned document, sorted by relevance_score descending (ties keep input
-            order): {"document": the input text, "relevance_score": float (a cosine in [-1, 1]),
+            order): {"document": the input text, "relevance_score": float (a cosine in [-1, 1],
+            or (1 + cosine) / 2 with scores="unit"),
             "index": its position in documents, "embedding": a float32 numpy array (a list of
             float without numpy) if return_embeddings, else None}.
 
         Raises:
             TypeError: an argument of the wrong type (e.g. a document that is not a str).
-            ValueError: a bad value (empty query, no documents, top_n < 1, ...).
+            ValueError: a bad value (empty query, no documents, top_n < 0, ...).
         """
         scores, order, embeddings, dim, _ = self._engine.rerank(
-            query, documents, top_n, return_embeddings, max_query_length, max_doc_length, instruction)
+            query, documents, top_n, return_embeddings, max_query_length, max_doc_length, instruction,
+            max_chunks_per_doc)
         rows = _embedding_rows(embeddings, len(scores), dim)
         return [{"document": _document_text(documents[i]), "relevance_score": scores[i], "index": i,
                  "embedding": rows[i] if rows is not None else None} for i in order]

@@ -10,6 +10,7 @@
 // Ops run in call order; download returns once the data is on the host.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +61,16 @@ struct AttentionShape {
   bool bf16 = false;    // bf16 products (Q, K, V and the probabilities rounded) where the backend has them
 };
 
+// Where load_linears may keep its prepared weights across processes, and how it reports what it
+// did (the CPU backend: docs/model-files.md, "Start-up: the packed-weight cache").
+struct WeightCacheSpec {
+  std::string dir;            // "" = no cache
+  std::string checkpoint_id;  // identity of the checkpoint the specs' tensors come from
+  // status: "hit" (used), "written", "ignored" (a file there was not used; detail says why, the
+  // weights are prepared again and the file rewritten) or "disabled" (not written; detail: why).
+  std::function<void(const std::string& status, const std::string& detail)> log;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -74,6 +85,13 @@ class Backend {
   // Weights, prepared once at load. load_linears may prepare concurrently; it throws the first
   // error in spec order (lastrank::Error for a shape or dtype the kernels reject).
   virtual std::vector<std::unique_ptr<LinearWeight>> load_linears(const std::vector<LinearSpec>& specs) = 0;
+  // The same weights, bit for bit, taken from the cache where it has them (a backend without one
+  // ignores `cache`). Cache problems are logged, never thrown.
+  virtual std::vector<std::unique_ptr<LinearWeight>> load_linears(const std::vector<LinearSpec>& specs,
+                                                                  const WeightCacheSpec& cache) {
+    (void)cache;
+    return load_linears(specs);
+  }
   virtual std::unique_ptr<Buffer> load_vector(const TensorView& w) = 0;  // w widened to fp32 (norm weights)
   virtual std::unique_ptr<Weight> load_table(const TensorView& w) = 0;   // [vocab, hidden] (embedding)
 

@@ -7,11 +7,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/scores.h"
 #include "cli/rerank_command.h"
 #include "backend/backend.h"
 #include "backend/precision.h"
 #include "core/error.h"
 #include "io/hf_cache.h"
+#include "io/weight_cache_dir.h"
 #include "tokenizer/tokenizer.h"
 #ifdef LASTRANK_HAVE_SERVER
 #include "server/serve.h"
@@ -66,7 +68,7 @@ int main(int argc, char** argv) {
   rerank->add_option("--output,-o", rc.output, "Response file (default: stdout)");
   rerank->add_flag("--jsonl", rc.jsonl,
                    "One request per input line, one response or {\"error\": {...}} per output line; exit 1 if any failed");
-  rerank->add_flag("--verbose,-v", rc.verbose, "JSON event lines on stderr (model_loaded; batch totals)");
+  rerank->add_flag("--verbose,-v", rc.verbose, "JSON event lines on stderr (model_loaded with its load phases; request_done; batch totals)");
   rerank->add_option("--precision", precision,
                      "fp32 (exact) | bf16 (default: bf16 products on AVX512_BF16, fp32 accumulation) | int8 (VNNI); "
                      "docs/perf.md")
@@ -77,7 +79,21 @@ int main(int argc, char** argv) {
   rerank->add_option("--max-documents", rc.limits.max_documents, "More documents per request are rejected (as serve)")
       ->check(CLI::Range(size_t(1), size_t(1) << 20))
       ->capture_default_str();
+  std::string scores = "cosine";
+  rerank->add_option("--scores", scores, "Score scale: cosine (the reference's, in [-1, 1]) | unit ((1 + cosine) / 2, in [0, 1])")
+      ->check(CLI::IsMember({"cosine", "unit"}))
+      ->capture_default_str();
+  rerank->add_option("--max-chunks-per-doc", rc.limits.max_chunks_per_doc,
+                     "Default max_chunks_per_doc: split longer documents into up to N chunks (1 = truncate; as serve)")
+      ->check(CLI::Range(size_t(1), size_t(1) << 20))
+      ->capture_default_str();
   rerank->add_option("--dump-layers", rc.dump_dir, "Dump the first forward pass's named intermediates into this directory");
+  std::string weight_cache;
+  bool no_weight_cache = false;
+  rerank->add_option("--weight-cache", weight_cache,
+                     "Directory of the packed-weight cache (default: $LASTRANK_WEIGHT_CACHE, else "
+                     "$XDG_CACHE_HOME/lastrank or ~/.cache/lastrank; docs/model-files.md)");
+  rerank->add_flag("--no-weight-cache", no_weight_cache, "Pack the weights at load; read and write no cache");
 
   bool jsonl = false;
   auto* tokenize = app.add_subcommand("tokenize", "Tokenize JSON-string lines from stdin; prints one JSON id array per line");
@@ -101,6 +117,8 @@ int main(int argc, char** argv) {
       rc.model = locate_model(model_dir, revision);
       rc.engine.precision = parse_precision(precision);
       rc.engine.threads = threads;
+      rc.engine.weight_cache_dir = resolve_weight_cache_dir(weight_cache, no_weight_cache);
+      rc.scores = api::parse_score_scale(scores);
       return run_rerank(rc);
     }
     if (*tokenize) return cmd_tokenize(locate_model(model_dir, revision));

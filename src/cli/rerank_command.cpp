@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <sstream>
 
@@ -18,6 +19,7 @@
 #include "cli/batch_progress.h"
 #include "cli/layer_dumper.h"
 #include "core/error.h"
+#include "core/phase_clock.h"
 
 namespace lastrank {
 namespace {
@@ -33,23 +35,44 @@ struct LoadedModel {
   std::string name;
 };
 
+// The packed-weight cache's report: a problem (ignored, disabled) is one stderr line at once;
+// every status goes into the --verbose model_loaded event.
+EngineOptions with_cache_log(const RerankCommand& cmd, const std::shared_ptr<json>& status) {
+  EngineOptions e = cmd.engine;
+  e.weight_cache_log = [status](const std::string& what, const std::string& detail) {
+    if (what == "ignored" || what == "disabled")
+      std::fprintf(stderr, "lastrank: weight cache %s: %s%s\n", what.c_str(), detail.c_str(),
+                   what == "disabled" ? " (--no-weight-cache or LASTRANK_WEIGHT_CACHE=off turn it off)" : "");
+    status->push_back({{"status", what}, {"detail", detail}});
+  };
+  return e;
+}
+
 LoadedModel load_model(const RerankCommand& cmd) {
   const auto start = Clock::now();
   LoadedModel m;
-  m.reranker = Reranker::load(cmd.model.dir, cmd.engine, cmd.rerank);
+  auto cache_status = std::make_shared<json>(json::array());
+  m.reranker = Reranker::load(cmd.model.dir, with_cache_log(cmd, cache_status), cmd.rerank);
   m.name = cmd.model.name.empty() ? "jina-reranker-v3" : cmd.model.name;
-  if (cmd.verbose)  // one line per load (tests/cli/batch.sh counts them)
+  if (cmd.verbose) {  // one line per load (tests/cli/batch.sh counts them)
+    json phases = json::array();
+    for (const PhaseTime& p : m.reranker->load_phases())
+      phases.push_back({{"phase", p.name}, {"seconds", p.wall_s}, {"cpu_seconds", p.cpu_s}});
     std::fprintf(stderr, "%s\n",
                  dump({{"event", "model_loaded"},
                        {"model", cmd.model.dir},
-                       {"seconds", std::chrono::duration<double>(Clock::now() - start).count()}})
+                       {"seconds", std::chrono::duration<double>(Clock::now() - start).count()},
+                       {"phases", phases},
+                       {"weight_cache", cmd.engine.weight_cache_dir.empty() ? json("off") : *cache_status}})
                      .c_str());
+  }
   return m;
 }
 
 // Truncation policy, engine, response body: the server's handler without HTTP.
 json answer(LoadedModel& m, api::ApiRequest& req, const RerankCommand& cmd, int64_t* tokens = nullptr) {
-  const RerankResponse resp = api::run_request(*m.reranker, req, cmd.limits);
+  RerankResponse resp = api::run_request(*m.reranker, req, cmd.limits);
+  api::apply_score_scale(resp, cmd.scores);
   if (tokens) *tokens += resp.total_tokens;
   return api::make_rerank_response(req, resp, m.name, /*request_id=*/"");
 }
@@ -109,7 +132,17 @@ int run_one(const RerankCommand& cmd) {
     m.reranker->set_trace(nullptr);
     dumper.finish();
   } else {
-    response = answer(m, req, cmd);
+    PhaseClock clock;
+    int64_t tokens = 0;
+    response = answer(m, req, cmd, &tokens);
+    clock.lap("rerank");
+    if (cmd.verbose)
+      std::fprintf(stderr, "%s\n",
+                   dump({{"event", "request_done"},
+                         {"tokens", tokens},
+                         {"seconds", clock.phases()[0].wall_s},
+                         {"cpu_seconds", clock.phases()[0].cpu_s}})
+                       .c_str());
   }
   out.line(dump(response));
   return 0;

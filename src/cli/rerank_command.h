@@ -5,6 +5,7 @@
 #include <string>
 
 #include "api/request.h"
+#include "api/scores.h"
 #include "io/hf_cache.h"
 #include "model/qwen3.h"
 #include "rerank/reranker.h"
@@ -19,8 +20,9 @@ struct RerankCommand {
   EngineOptions engine;
   RerankOptions rerank;
   api::RequestLimits limits;
+  api::ScoreScale scores = api::ScoreScale::cosine;  // --scores
   bool jsonl = false;
-  bool verbose = false;  // JSON event lines on stderr: model_loaded, and batch totals
+  bool verbose = false;  // JSON event lines on stderr: model_loaded (with load phases), request_done, batch totals
 };
 
 // Exit code: 0, or 1 when the request (one-shot) or any line (--jsonl) failed. One-shot errors

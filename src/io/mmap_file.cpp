@@ -6,10 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <vector>
 
 #include "core/error.h"
 
@@ -27,6 +30,33 @@ uint8_t* aligned_alloc_bytes(size_t size, const std::string& what) {
   if (!p) fail(what, ": cannot allocate ", size, " bytes");
   std::memset(p, 0, rounded);
   return static_cast<uint8_t*>(p);
+}
+
+// The live read-only file mappings [begin, end): release_pages drops their pages from this process
+// only (MADV_DONTNEED), where MADV_PAGEOUT would also evict them from the page cache, so the next
+// process to open the checkpoint would read it from disk again.
+struct MappedRanges {
+  std::mutex mu;
+  std::vector<std::pair<uintptr_t, uintptr_t>> ranges;
+
+  void add(const void* p, size_t n) {
+    std::lock_guard<std::mutex> lock(mu);
+    ranges.emplace_back(uintptr_t(p), uintptr_t(p) + n);
+  }
+  void remove(const void* p) {
+    std::lock_guard<std::mutex> lock(mu);
+    ranges.erase(std::remove_if(ranges.begin(), ranges.end(), [&](const auto& r) { return r.first == uintptr_t(p); }),
+                 ranges.end());
+  }
+  bool contains(uintptr_t b, uintptr_t e) {
+    std::lock_guard<std::mutex> lock(mu);
+    return std::any_of(ranges.begin(), ranges.end(), [&](const auto& r) { return r.first <= b && e <= r.second; });
+  }
+};
+
+MappedRanges& mapped_ranges() {
+  static MappedRanges* r = new MappedRanges();  // never destroyed: MappedFiles may outlive statics
+  return *r;
 }
 
 struct Fd {
@@ -71,6 +101,7 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path, uint64_t m
     if (p != MAP_FAILED) {
       f->data_ = static_cast<uint8_t*>(p);
       f->mapped_ = true;
+      mapped_ranges().add(p, size_t(size));
       return f;
     }
   }
@@ -89,8 +120,10 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path, uint64_t m
 
 MappedFile::~MappedFile() {
   if (!data_) return;
-  if (mapped_)
+  if (mapped_) {
+    mapped_ranges().remove(data_);
     ::munmap(data_, size_);
+  }
   else
     std::free(data_);
 }
@@ -101,13 +134,18 @@ std::string read_text_file(const std::string& path, uint64_t max_size) {
 }
 
 void release_pages(const void* p, size_t n) {
-#ifdef MADV_PAGEOUT
   const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
   const uintptr_t b = (uintptr_t(p) + page - 1) & ~(page - 1), e = (uintptr_t(p) + n) & ~(page - 1);
-  if (e > b) (void)::madvise(reinterpret_cast<void*>(b), e - b, MADV_PAGEOUT);  // a hint; errors are harmless
-#else
-  (void)p;
-  (void)n;
+  if (e <= b) return;
+  void* start = reinterpret_cast<void*>(b);
+  // Hints; errors are harmless. A read-only private file mapping is never written, so dropping its
+  // pages cannot change its contents: they are read back from the page cache on access.
+  if (mapped_ranges().contains(b, e)) {
+    (void)::madvise(start, e - b, MADV_DONTNEED);
+    return;
+  }
+#ifdef MADV_PAGEOUT
+  (void)::madvise(start, e - b, MADV_PAGEOUT);  // anonymous memory: swapped out if there is swap
 #endif
 }
 

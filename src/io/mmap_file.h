@@ -44,9 +44,11 @@ std::string read_text_file(const std::string& path, uint64_t max_size);
 // Test hook: when true, MappedFile::open skips mmap and always uses the read fallback.
 void set_mmap_disabled_for_testing(bool disabled);
 
-// Hint that [p, p+n) will not be read soon (e.g. a checkpoint tensor after it was repacked): the
-// kernel may reclaim its clean file-backed pages, so they stop counting in RSS. Content is never
-// changed (MADV_PAGEOUT: anonymous memory without swap stays as is); pages are re-read on access.
+// Hint that [p, p+n) will not be read soon (e.g. a checkpoint tensor after it was repacked): its
+// pages stop counting in this process's RSS. Content is never changed; pages are re-read on access.
+// Inside a MappedFile's mapping the pages leave this process only (MADV_DONTNEED) and stay in the
+// page cache, so the next process that opens the file finds it warm; elsewhere (owned buffers)
+// MADV_PAGEOUT (anonymous memory without swap stays as is).
 void release_pages(const void* p, size_t n);
 
 }  // namespace lastrank

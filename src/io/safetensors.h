@@ -23,6 +23,8 @@ class SafetensorsArchive {
   bool has(const std::string& name) const { return tensors_.count(name) != 0; }
   const TensorView& get(const std::string& name) const;  // throws Error if missing
   const std::map<std::string, TensorView>& tensors() const { return tensors_; }
+  // The files read, in the order opened (the index's shard order); each starts with its header.
+  const std::vector<std::shared_ptr<MappedFile>>& files() const { return files_; }
 
  private:
   std::vector<std::shared_ptr<MappedFile>> files_;

@@ -137,6 +137,18 @@ lastrank_status lastrank_options_set_max_doc_length(lastrank_options* options, s
                     [&](lastrank::Options& o) { o.max_doc_length = tokens; });
 }
 
+lastrank_status lastrank_options_set_scores(lastrank_options* options, const char* scores) {
+  return set_option(options, "lastrank_options_set_scores", [&](lastrank::Options& o) {
+    require(scores, "lastrank_options_set_scores", "scores");
+    o.scores = scores;
+  });
+}
+
+lastrank_status lastrank_options_set_max_chunks_per_doc(lastrank_options* options, size_t n) {
+  return set_option(options, "lastrank_options_set_max_chunks_per_doc",
+                    [&](lastrank::Options& o) { o.max_chunks_per_doc = n; });
+}
+
 lastrank_status lastrank_load(const char* model_dir, const lastrank_options* options, lastrank_reranker** out) {
   return guarded([&] {
     require(out, "lastrank_load", "out");

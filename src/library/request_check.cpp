@@ -32,7 +32,8 @@ CheckedRequest check_request(const nlohmann::json& body) {
     throw RequestError(fault_of(e.what()), e.what());
   }
   RerankRequest& r = parsed.request;
-  return {std::move(r.query), std::move(r.documents), r.top_n, std::move(r.instruction), r.return_embeddings};
+  return {std::move(r.query), std::move(r.documents), r.top_n, std::move(r.instruction), r.return_embeddings,
+          parsed.max_chunks_per_doc};
 }
 
 nlohmann::json request_body(std::string_view query, const std::vector<std::string>& documents,
@@ -40,6 +41,7 @@ nlohmann::json request_body(std::string_view query, const std::vector<std::strin
   nlohmann::json body = {{"query", query}, {"documents", documents}, {"return_embeddings", params.return_embeddings}};
   if (params.top_n) body["top_n"] = *params.top_n;
   if (params.instruction) body["instruction"] = *params.instruction;
+  if (params.max_chunks_per_doc) body["max_chunks_per_doc"] = *params.max_chunks_per_doc;
   return body;
 }
 

@@ -20,6 +20,7 @@ struct CheckedRequest {
   std::optional<size_t> top_n;
   std::optional<std::string> instruction;
   bool return_embeddings = false;
+  std::optional<size_t> max_chunks_per_doc;
 };
 
 // Why a request was rejected: a field of the wrong JSON type (Python raises TypeError) or a bad
@@ -36,7 +37,8 @@ class RequestError : public v0::Error {
   RequestFault fault_;
 };
 
-// body = {"query", "documents", "top_n"?, "instruction"?, "return_embeddings"?} (null = absent).
+// body = {"query", "documents", "top_n"?, "instruction"?, "return_embeddings"?, "max_chunks_per_doc"?}
+// (null = absent).
 // Also rejects text that is not valid UTF-8 (a JSON request cannot carry it). Throws RequestError.
 CheckedRequest check_request(const nlohmann::json& body);
 

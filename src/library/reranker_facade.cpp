@@ -3,6 +3,9 @@
 // per model, and the engine's errors as lastrank::Error codes.
 #include "library/engine_names.h"  // engine headers before the public one: see engine_names.h
 #include "backend/precision.h"
+#include "api/scores.h"
+#include "api/chunking.h"
+#include "api/truncation.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -46,14 +49,14 @@ EngineOptions engine_options(const Options& o) {
 }
 
 Ranking to_ranking(const RerankResponse& resp, size_t n_documents, std::optional<size_t> top_n, bool embeddings,
-                   size_t dim) {
+                   size_t dim, api::ScoreScale scale) {
   Ranking r;
   r.scores.resize(n_documents);
   r.order.reserve(n_documents);
   r.embedding_dim = dim;
   if (embeddings) r.embeddings.resize(n_documents * dim);
   for (const RerankItem& it : resp.results) {  // sorted by score, ties in input order
-    r.scores[it.index] = it.relevance_score;
+    r.scores[it.index] = api::scaled_score(it.relevance_score, scale);
     r.order.push_back(it.index);
     if (embeddings) std::copy(it.embedding.begin(), it.embedding.end(), r.embeddings.begin() + ptrdiff_t(it.index * dim));
   }
@@ -74,6 +77,9 @@ void check_options(const Options& o) {
     throw Error(Error::Code::invalid_argument, cat("threads must be 0 (all cores) to ", kMaxThreads, ", not ", o.threads));
   check_length(o.max_query_length, "max_query_length");
   check_length(o.max_doc_length, "max_doc_length");
+  if (o.scores != "cosine" && o.scores != "unit")
+    throw Error(Error::Code::invalid_argument, cat("scores must be \"cosine\" or \"unit\", not \"", o.scores, "\""));
+  check_length(o.max_chunks_per_doc, "max_chunks_per_doc");
 }
 
 Error::Error(Code code, const std::string& message) : std::runtime_error(message), code_(code) {}
@@ -91,6 +97,8 @@ const char* code_name(Error::Code code) {
 struct Reranker::Impl {
   std::unique_ptr<library::Engine> engine;
   RerankOptions options;  // as loaded; rerank() overrides the lengths per call
+  api::ScoreScale scores = api::ScoreScale::cosine;
+  size_t max_chunks_per_doc = 1;
   Info info;
   std::mutex mutex;       // one rerank at a time per model
 };
@@ -109,6 +117,8 @@ Reranker Reranker::load(const std::string& model_dir, const Options& options) {
     auto impl = std::make_unique<Impl>();
     impl->engine = library::Engine::load(model_dir, eo, ro);
     impl->options = impl->engine->options();
+    impl->scores = api::parse_score_scale(options.scores);
+    impl->max_chunks_per_doc = options.max_chunks_per_doc;
     Qwen3Model& model = impl->engine->model();
     impl->info = {version(), precision_name(eo.precision), model.kernel_set(), model.threads(),
                   model.config().hidden_size, model.config().num_hidden_layers, model.projector_dim(),
@@ -132,10 +142,19 @@ Ranking Reranker::rerank(std::string_view query, const std::vector<std::string>&
     req.documents = std::move(checked.documents);
     req.instruction = std::move(checked.instruction);
     req.return_embeddings = checked.return_embeddings;
+    const size_t n_documents = req.documents.size();
+    // Chunking (api/chunking.h): the chunks are the engine's documents, folded back to documents.
+    const size_t max_chunks = checked.max_chunks_per_doc.value_or(impl_->max_chunks_per_doc);
+    api::ChunkPlan plan;
+    if (max_chunks > 1)
+      plan = api::split_documents(req, api::TokenizerTextTokens(impl_->engine->tokenizer()),
+                                  {ro.max_doc_tokens, max_chunks, api::RequestLimits{}.max_documents, 0});
     std::lock_guard<std::mutex> lock(impl_->mutex);
     impl_->engine->set_options(ro);
-    return to_ranking(impl_->engine->rerank(req), req.documents.size(), checked.top_n, req.return_embeddings,
-                      size_t(impl_->info.embedding_dim));
+    RerankResponse resp = impl_->engine->rerank(req);
+    if (plan.active()) resp = api::fold_chunks(plan, resp).response;
+    return to_ranking(resp, n_documents, checked.top_n, req.return_embeddings, size_t(impl_->info.embedding_dim),
+                      impl_->scores);
   });
 }
 

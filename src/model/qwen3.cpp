@@ -4,11 +4,15 @@
 // chunks). Weights are prepared by the backend once, at construction.
 // Causality: only rows 0..last readout are computed, and the last layer computes q, attention,
 // o_proj, MLP and final norm only at the readout rows (K/V still for all rows): exact.
+// Cancellation: stop_point() between backend calls (layers, K/V, attention and MLP row chunks);
+// at 8K tokens on the full-size model one layer is seconds of work on 2 cores, a chunk a fraction
+// of that (docs/server.md, "Cancellation"). Never inside the backend: its ops run to completion.
 #include "model/qwen3.h"
 
 #include <algorithm>
 
 #include "core/error.h"
+#include "model/checkpoint_identity.h"
 
 namespace lastrank {
 
@@ -28,6 +32,7 @@ struct Qwen3Model::Impl {
     int64_t L = 0, R = 0;              // computed rows, readout rows
     const int64_t* readout = nullptr;  // [R] host
     const TraceFn* trace = nullptr;
+    const CancelToken* cancel = nullptr;
     float *x = nullptr, *h = nullptr;  // [L, hidden] residual stream; normed input / block outputs
     float *q = nullptr, *att = nullptr;  // [max(min(L, attn_row_chunk), R), n_q * hd]
     float *k = nullptr, *v = nullptr;    // [L, n_kv * hd]
@@ -77,7 +82,9 @@ struct Qwen3Model::Impl {
     // The projector is tiny and its output feeds cosines: always fp32 (the HF fp32 reference).
     specs.push_back({&w.projector0, Precision::fp32});
     specs.push_back({&w.projector2, Precision::fp32});
-    std::vector<std::unique_ptr<LinearWeight>> lin = be.load_linears(specs);
+    WeightCacheSpec cache;
+    if (!opt.weight_cache_dir.empty()) cache = {opt.weight_cache_dir, checkpoint_identity(w.archive), opt.weight_cache_log};
+    std::vector<std::unique_ptr<LinearWeight>> lin = be.load_linears(specs, cache);
     auto next = lin.begin();
     layers.resize(w.layers.size());
     for (size_t i = 0; i < w.layers.size(); ++i) {
@@ -119,12 +126,13 @@ struct Qwen3Model::Impl {
   }
 
   // Sizes the buffers for rows 0..last readout (causality: later tokens never influence them).
-  Pass begin(const std::vector<int64_t>& readout, const TraceFn* trace) {
+  Pass begin(const std::vector<int64_t>& readout, const TraceFn* trace, const CancelToken* cancel) {
     Pass p;
     p.R = int64_t(readout.size());
     p.L = readout.back() + 1;
     p.readout = readout.data();
     p.trace = trace;
+    p.cancel = cancel;
     // q / att hold one query chunk; the last layer needs R rows (the readout rows) of each.
     const int64_t q_rows = std::max(std::min(p.L, opt.attn_row_chunk), p.R);
     p.x = x->grow(p.L * hidden);
@@ -138,6 +146,10 @@ struct Qwen3Model::Impl {
     p.sin = rope_sin->data();
     return p;
   }
+
+  // Throws Cancelled if the pass's token is cancelled: one relaxed load. Every buffer is rewritten
+  // by the next forward before it is read, so leaving here leaves nothing half-done behind.
+  static void stop_point(const Pass& p) { check_cancel(p.cancel); }
 
   AttentionShape attention_shape(const Pass& p, int64_t li) const {
     AttentionShape s{p.L, n_q, n_kv, hd, cfg.window_for_layer(li)};
@@ -169,6 +181,7 @@ struct Qwen3Model::Impl {
     const Layer& ly = layers[size_t(li)];
     const int64_t chunk = opt.attn_row_chunk;
     for (int64_t r0 = 0; r0 < p.L; r0 += chunk) {
+      stop_point(p);
       const int64_t rows = std::min(chunk, p.L - r0);
       AttentionShape s = attention_shape(p, li);
       s.q_begin = r0;
@@ -188,8 +201,9 @@ struct Qwen3Model::Impl {
   }
 
   // SwiGLU MLP of rows in[0..m) [m, hidden] -> out [m, hidden] (out may alias in).
-  void mlp(const Layer& ly, const float* in, int64_t m, float* out) {
+  void mlp(const Pass& p, const Layer& ly, const float* in, int64_t m, float* out) {
     for (int64_t r0 = 0; r0 < m; r0 += kMlpRowChunk) {
+      stop_point(p);
       const int64_t rows = std::min(kMlpRowChunk, m - r0);
       float* gg = g->grow(rows * inter);
       float* uu = u->grow(rows * inter);
@@ -206,7 +220,7 @@ struct Qwen3Model::Impl {
     emit(p, "attn_out", li, hh, rows, hidden);
     be.add(xx, hh, rows * hidden);
     be.rms_norm(xx, rows, hidden, ly.post_norm->data(), eps, hh);
-    mlp(ly, hh, rows, hh);
+    mlp(p, ly, hh, rows, hh);
     emit(p, "mlp_out", li, hh, rows, hidden);
     be.add(xx, hh, rows * hidden);
     emit(p, "layer_out", li, xx, rows, hidden);
@@ -214,6 +228,7 @@ struct Qwen3Model::Impl {
 
   // Every layer but the last, over all L rows.
   void inner_layer(const Pass& p, int64_t li) {
+    stop_point(p);
     keys_values(p, layers[size_t(li)]);
     attend_all_rows(p, li);
     layer_tail(p, li, p.x, p.h, p.L);
@@ -223,7 +238,9 @@ struct Qwen3Model::Impl {
   // final norm, into out [R, hidden] (host).
   void last_layer(const Pass& p, float* out) {
     const int64_t li = int64_t(layers.size()) - 1;
+    stop_point(p);
     keys_values(p, layers[size_t(li)]);
+    stop_point(p);
     float* xx = xr->grow(p.R * hidden);
     float* hh = hr->grow(p.R * hidden);
     be.gather_rows(p.h, hidden, p.readout, p.R, hh);
@@ -236,10 +253,10 @@ struct Qwen3Model::Impl {
   }
 
   void forward(const std::vector<int32_t>& ids, const std::vector<int64_t>& readout, float* out,
-               const TraceFn* trace) {
+               const TraceFn* trace, const CancelToken* cancel) {
     check_readout(ids, readout);
     if (readout.empty()) return;
-    const Pass p = begin(readout, trace);
+    const Pass p = begin(readout, trace, cancel);
     be.embed(*embed_table, ids.data(), p.L, p.x);
     emit(p, "embed", -1, p.x, p.L, hidden);
     for (int64_t li = 0; li + 1 < int64_t(layers.size()); ++li) inner_layer(p, li);
@@ -290,8 +307,8 @@ std::vector<Precision> Qwen3Model::layer_precisions(int64_t layer) const {
 }
 
 void Qwen3Model::forward(const std::vector<int32_t>& ids, const std::vector<int64_t>& readout, float* out,
-                         const TraceFn* trace) {
-  impl_->forward(ids, readout, out, trace);
+                         const TraceFn* trace, const CancelToken* cancel) {
+  impl_->forward(ids, readout, out, trace, cancel);
 }
 
 void Qwen3Model::project(const float* h, int64_t rows, float* e) { impl_->project(h, rows, e); }

@@ -2,11 +2,13 @@
 // compute backend (backend/backend.h) allocates and runs ops on (see qwen3.cpp). Precision and
 // backend are chosen once, at construction.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "backend/backend.h"
+#include "core/cancel.h"
 #include "core/trace.h"
 #include "model/config.h"
 #include "model/weights.h"
@@ -42,6 +44,12 @@ struct EngineOptions {
   // as int8. 0 = every layer int8 (the golden tests use it to cover the int8 kernel on their 2-3
   // layer fixtures).
   int int8_leading_layers = kInt8LeadingLayers;
+  // Directory of the packed-weight cache ("" = none: weights are packed at every load). The
+  // library default is none; the CLI and server default to io/weight_cache_dir.h's
+  // default_weight_cache_dir() (docs/model-files.md, "Start-up: the packed-weight cache").
+  std::string weight_cache_dir;
+  // What the cache did (WeightCacheSpec::log: hit, written, ignored, disabled); may be empty.
+  std::function<void(const std::string& status, const std::string& detail)> weight_cache_log;
 };
 
 class Qwen3Model {
@@ -66,8 +74,11 @@ class Qwen3Model {
   // Tokens after the last readout position are never computed (causality); the last layer's MLP
   // and the final norm run only at readout rows. trace (optional) sees named intermediates of
   // ALL computed rows except where noted.
+  // cancel (optional): checked at every layer boundary and inside a layer between K/V, each
+  // attention row chunk and each MLP row chunk; throws Cancelled there once it is cancelled. out
+  // is then unspecified; the model stays usable (the next forward is unaffected).
   void forward(const std::vector<int32_t>& ids, const std::vector<int64_t>& readout, float* out,
-               const TraceFn* trace = nullptr);
+               const TraceFn* trace = nullptr, const CancelToken* cancel = nullptr);
 
   // e[r, proj_out] = W2 · relu(W1 · h[r, hidden]) (host arrays), fp32 math (the HF fp32 reference).
   void project(const float* h, int64_t rows, float* e);

@@ -82,17 +82,19 @@ std::optional<size_t> length(py::handle o, const char* name) {
 // None, embedding_dim, total_tokens)
 py::tuple rerank(const lastrank::Reranker& model, py::handle query, py::handle documents, py::handle top_n,
                  py::handle return_embeddings, py::handle max_query_length, py::handle max_doc_length,
-                 py::handle instruction) {
+                 py::handle instruction, py::handle max_chunks_per_doc) {
   const nlohmann::json body = {{"query", text_item(query)},
                                {"documents", text_list(documents)},
                                {"top_n", scalar(top_n)},
                                {"return_embeddings", scalar(return_embeddings)},
-                               {"instruction", scalar(instruction)}};
+                               {"instruction", scalar(instruction)},
+                               {"max_chunks_per_doc", scalar(max_chunks_per_doc)}};
   lastrank::library::CheckedRequest req = lastrank::library::check_request(body);
   lastrank::RerankParams params;
   params.top_n = req.top_n;
   params.instruction = std::move(req.instruction);
   params.return_embeddings = req.return_embeddings;
+  params.max_chunks_per_doc = req.max_chunks_per_doc;
   params.max_query_length = length(max_query_length, "max_query_length");
   params.max_doc_length = length(max_doc_length, "max_doc_length");
   lastrank::Ranking r;
@@ -122,10 +124,12 @@ py::dict info(const lastrank::Reranker& model) {
   return d;
 }
 
-lastrank::Reranker load(const std::string& model_dir, const std::string& precision, int threads) {
+lastrank::Reranker load(const std::string& model_dir, const std::string& precision, int threads,
+                        const std::string& scores) {
   lastrank::Options o;
   o.precision = precision;
   o.threads = threads;
+  o.scores = scores;
   py::gil_scoped_release unlocked;
   return lastrank::Reranker::load(model_dir, o);
 }
@@ -154,9 +158,9 @@ PYBIND11_MODULE(_lastrank, m) {
   });
   m.def("version", &lastrank::version, "The library version, MAJOR.MINOR.PATCH.");
   py::class_<lastrank::Reranker>(m, "_Engine")
-      .def(py::init(&load), py::arg("model_dir"), py::arg("precision"), py::arg("threads"))
+      .def(py::init(&load), py::arg("model_dir"), py::arg("precision"), py::arg("threads"), py::arg("scores"))
       .def("rerank", &rerank, py::arg("query"), py::arg("documents"), py::arg("top_n"),
            py::arg("return_embeddings"), py::arg("max_query_length"), py::arg("max_doc_length"),
-           py::arg("instruction"))
+           py::arg("instruction"), py::arg("max_chunks_per_doc") = py::none())
       .def("info", &info);
 }

@@ -4,11 +4,10 @@
 // HF's deserializer does (a content already in the vocab keeps its id, new ones follow).
 #include <filesystem>
 #include <functional>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "core/error.h"
+#include "io/mmap_file.h"
 #include "tokenizer/bpe_tokenizer.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/pre_tokenizer.h"
@@ -321,14 +320,17 @@ std::unique_ptr<Tokenizer> Tokenizer::load_json(std::string_view json_text) {
   }
 }
 
+// The file is mapped and parsed in place: reading it through a stringstream copied its ~6 MB
+// three times into fresh memory (growth, then str()), ~15 % of the load's CPU time.
 std::unique_ptr<Tokenizer> Tokenizer::load_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot open tokenizer file '", path, "'");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (!in.good() && !in.eof()) fail("cannot read tokenizer file '", path, "'");
+  std::shared_ptr<MappedFile> f;
   try {
-    return load_json(ss.str());
+    f = MappedFile::open(path);
+  } catch (const Error& e) {
+    fail("cannot open tokenizer file '", path, "': ", e.what());
+  }
+  try {
+    return load_json(std::string_view(reinterpret_cast<const char*>(f->data()), f->size()));
   } catch (const Error& e) {
     fail(path, ": ", e.what());
   }

@@ -80,6 +80,9 @@ TEST(CApi, BadOptionsAreRejectedAndLeaveTheOptionsUnchanged) {
   expect_status(lastrank_options_set_max_query_length(o, 0), LASTRANK_INVALID_ARGUMENT, "max_query_length must be at least 1");
   expect_status(lastrank_options_set_max_doc_length(o, 0), LASTRANK_INVALID_ARGUMENT, "max_doc_length must be at least 1");
   expect_status(lastrank_options_set_threads(nullptr, 1), LASTRANK_INVALID_ARGUMENT, "options is NULL");
+  expect_status(lastrank_options_set_scores(o, "logit"), LASTRANK_INVALID_ARGUMENT,
+                "scores must be \"cosine\" or \"unit\", not \"logit\"");
+  expect_status(lastrank_options_set_scores(o, nullptr), LASTRANK_INVALID_ARGUMENT, "scores is NULL");
   ASSERT_EQ(lastrank_options_set_threads(o, 1), LASTRANK_OK);
   lastrank_reranker* r = nullptr;
   ASSERT_EQ(lastrank_load(kModel.c_str(), o, &r), LASTRANK_OK) << lastrank_last_error();
@@ -166,6 +169,25 @@ TEST(CApi, TopNCutsTheOrderButKeepsEveryScore) {
               lastrank_result_scores(all)[lastrank_result_order(all)[i]]);
   lastrank_result_free(all);
   lastrank_result_free(top);
+}
+
+TEST(CApi, UnitScoresAreTheCosinesMapped) {
+  lastrank_options* o = fp32_options();  // as model(), with unit scores
+  ASSERT_EQ(lastrank_options_set_scores(o, "unit"), LASTRANK_OK);
+  lastrank_reranker* unit = nullptr;
+  ASSERT_EQ(lastrank_load(kModel.c_str(), o, &unit), LASTRANK_OK) << lastrank_last_error();
+  lastrank_options_free(o);
+  lastrank_result* u = nullptr;
+  lastrank_result* c = nullptr;
+  ASSERT_EQ(lastrank_rerank(unit, kQuery, kDocPtrs, kDocs.size(), 0, nullptr, 0, &u), LASTRANK_OK);
+  ASSERT_EQ(lastrank_rerank(model(), kQuery, kDocPtrs, kDocs.size(), 0, nullptr, 0, &c), LASTRANK_OK);
+  for (size_t i = 0; i < kDocs.size(); ++i) {
+    EXPECT_EQ(lastrank_result_scores(u)[i], (1.0f + lastrank_result_scores(c)[i]) * 0.5f) << i;
+    EXPECT_EQ(lastrank_result_order(u)[i], lastrank_result_order(c)[i]);
+  }
+  lastrank_result_free(u);
+  lastrank_result_free(c);
+  lastrank_free(unit);
 }
 
 TEST(CApi, BadRequestsGetTheCliMessages) {

@@ -86,15 +86,66 @@ TEST(CppApi, PerCallLengthsTruncate) {
                "max_doc_length must be at least 1");
 }
 
+// Chunking (docs/library.md): a document over max_doc_length scores as its best chunk, the
+// chunks ranked in the same pass as if they were documents. The words are one token each
+// (tests/unit/chunking_model_test.cpp checks it), so the chunks of 8 tokens can be written by hand.
+TEST(CppApi, ChunkedDocumentsScoreTheirBestChunk) {
+  const std::vector<std::string> w = {"apple", "banana", "water", "light", "river", "music", "table",
+                                      "window", "yellow", "orange", "silver", "forest", "winter", "summer",
+                                      "bridge", "castle", "house", "doctor", "market", "planet"};
+  auto words = [&](size_t from, size_t n) {
+    std::string s;
+    for (size_t i = from; i < from + n; ++i) s += (i > 0 ? " " : "") + w[i];
+    return s;
+  };
+  const std::string query = "river music";
+  lastrank::RerankParams p;
+  p.max_doc_length = 8;
+  const lastrank::Ranking by_hand = model().rerank(query, {words(0, 8), words(8, 8), words(16, 4), "short"}, p);
+  const lastrank::Ranking truncated = model().rerank(query, {words(0, 20), "short"}, p);
+  p.max_chunks_per_doc = 3;
+  const lastrank::Ranking chunked = model().rerank(query, {words(0, 20), "short"}, p);
+  ASSERT_EQ(chunked.scores.size(), 2u);
+  EXPECT_EQ(chunked.scores[0], std::max({by_hand.scores[0], by_hand.scores[1], by_hand.scores[2]}));
+  EXPECT_EQ(chunked.scores[1], by_hand.scores[3]);
+  EXPECT_EQ(chunked.total_tokens, by_hand.total_tokens);
+  EXPECT_EQ(chunked.order[0], chunked.scores[0] > chunked.scores[1] ? 0u : 1u);
+  p.max_chunks_per_doc = 1;
+  const lastrank::Ranking one = model().rerank(query, {words(0, 20), "short"}, p);
+  EXPECT_EQ(one.scores, truncated.scores);
+  EXPECT_EQ(one.total_tokens, truncated.total_tokens);
+  p.max_chunks_per_doc = 0;
+  expect_error([&] { model().rerank(query, {"a"}, p); }, lastrank::Error::Code::invalid_argument,
+               "\"max_chunks_per_doc\" must be a positive integer, got 0");
+}
+
 TEST(CppApi, BadRequestsAreInvalidArguments) {
   expect_error([] { model().rerank("", {"a"}); }, lastrank::Error::Code::invalid_argument, "\"query\" must not be empty");
   expect_error([] { model().rerank("q", {}); }, lastrank::Error::Code::invalid_argument, "\"documents\" must not be empty");
-  lastrank::RerankParams p;
-  p.top_n = 0;
-  expect_error([&] { model().rerank("q", {"a"}, p); }, lastrank::Error::Code::invalid_argument,
-               "\"top_n\" must be a positive integer, got 0");
   expect_error([] { model().rerank("q\xc3", {"a"}); }, lastrank::Error::Code::invalid_argument,
                "\"query\" is not valid UTF-8 (byte 1)");
+}
+
+TEST(CppApi, ZeroTopNMeansAllDocuments) {
+  lastrank::RerankParams p;
+  p.top_n = 0;
+  EXPECT_EQ(model().rerank("q", {"a", "b", "c"}, p).order.size(), 3u);
+}
+
+TEST(CppApi, UnitScoresAreTheCosinesMapped) {
+  lastrank::Options o;
+  o.threads = 1;
+  o.scores = "sigmoid";
+  expect_error([&] { lastrank::Reranker::load(kModel, o); }, lastrank::Error::Code::invalid_argument,
+               "scores must be \"cosine\" or \"unit\", not \"sigmoid\"");
+  o.scores = "unit";
+  const lastrank::Reranker unit = lastrank::Reranker::load(kModel, o);
+  o.scores = "cosine";
+  const lastrank::Reranker cosine = lastrank::Reranker::load(kModel, o);
+  const std::vector<std::string> docs = {"alpha beta", "gamma", "beta"};
+  const lastrank::Ranking u = unit.rerank("beta", docs), c = cosine.rerank("beta", docs);
+  EXPECT_EQ(u.order, c.order);
+  for (size_t i = 0; i < docs.size(); ++i) EXPECT_EQ(u.scores[i], (1.0f + c.scores[i]) * 0.5f) << i;
 }
 
 TEST(CppApi, MovedFromRerankerThrows) {

@@ -32,6 +32,18 @@ def test_top_n_keeps_the_best():
     top = model.rerank(QUERY, DOCS, top_n=2)
     assert top == full[:2]
     assert model.rerank(QUERY, DOCS, top_n=99) == full
+    assert model.rerank(QUERY, DOCS, top_n=0) == full  # 0 = all, as on every front end
+
+
+def test_unit_scores_are_the_cosines_mapped():
+    cosine = load("tiny-gqa2").rerank(QUERY, DOCS)
+    unit = lastrank.Reranker(model_dir("tiny-gqa2"), precision="fp32", threads=2, scores="unit").rerank(QUERY, DOCS)
+    assert [r["index"] for r in unit] == [r["index"] for r in cosine]
+    for u, c in zip(unit, cosine):
+        assert 0.0 <= u["relevance_score"] <= 1.0
+        assert u["relevance_score"] == pytest.approx((1.0 + c["relevance_score"]) / 2, abs=1e-7)
+    with pytest.raises(ValueError, match="scores must be"):
+        lastrank.Reranker(model_dir("tiny-gqa2"), scores="sigmoid")
 
 
 def test_embeddings_are_float32_vectors():
@@ -75,6 +87,22 @@ def test_instruction_and_lengths_change_the_prompt():
     assert model.rerank(QUERY, DOCS, instruction="Prefer German.") != plain
     long_doc = ["word " * 400, "short"]
     assert model.rerank(QUERY, long_doc, max_doc_length=8) != model.rerank(QUERY, long_doc)
+
+
+def test_long_documents_score_their_best_chunk():
+    # One token per word (tests/unit/chunking_model_test.cpp checks these words): with
+    # max_doc_length 8 the 20-word document is the chunks 8 + 8 + 4 words, ranked in one pass.
+    words = ["apple", "banana", "water", "light", "river", "music", "table", "window", "yellow", "orange",
+             "silver", "forest", "winter", "summer", "bridge", "castle", "house", "doctor", "market", "planet"]
+    doc = " ".join(words)
+    chunks = [" ".join(words[:8]), " " + " ".join(words[8:16]), " " + " ".join(words[16:])]
+    model = load("tiny-gqa2")
+    by_hand = {r["index"]: r["relevance_score"] for r in model.rerank("river music", chunks + ["short"], max_doc_length=8)}
+    chunked = {r["index"]: r["relevance_score"]
+               for r in model.rerank("river music", [doc, "short"], max_doc_length=8, max_chunks_per_doc=3)}
+    assert chunked == {0: max(by_hand[0], by_hand[1], by_hand[2]), 1: by_hand[3]}
+    assert model.rerank("river music", [doc, "short"], max_doc_length=8, max_chunks_per_doc=1) == \
+        model.rerank("river music", [doc, "short"], max_doc_length=8)
 
 
 def test_info():

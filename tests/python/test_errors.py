@@ -15,7 +15,6 @@ OK = {"query": "q", "documents": ["a", "b"]}
 BAD_REQUESTS = [
     (dict(query=""), ValueError),
     (dict(documents=[]), ValueError),
-    (dict(top_n=0), ValueError),
     (dict(top_n=-3), ValueError),
     (dict(instruction="x<|rerank_token|>"), ValueError),
     (dict(query=None), TypeError),
@@ -30,6 +29,8 @@ BAD_REQUESTS = [
     (dict(top_n=True), TypeError),
     (dict(return_embeddings=1), TypeError),
     (dict(instruction=5), TypeError),
+    (dict(max_chunks_per_doc=0), ValueError),
+    (dict(max_chunks_per_doc="2"), TypeError),
 ]
 
 

@@ -5,9 +5,10 @@
 #include "backend/cpu/kernel_dispatch.h"
 
 #include <algorithm>
-#include <exception>
 
 #include "backend/cpu/attention.h"
+#include "backend/cpu/cpu_weight_cache.h"
+#include "backend/cpu/pool_each.h"
 #include "backend/cpu/ops.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
@@ -88,22 +89,29 @@ class CpuBackend : public Backend {
   void upload(const float* host, int64_t n, float* dst) override { std::copy_n(host, n, dst); }
   void download(const float* src, int64_t n, float* host) override { std::copy_n(src, n, host); }
 
-  // Packed on the pool, one weight per task; errors are carried out of the workers and the first
-  // by spec order is rethrown, so the message does not depend on the thread count.
+  // Packed on the pool, each worker taking the next weight in spec order (the formats pack at
+  // different rates: int8 mode's leading bf16 layers are much faster than its int8 ones, so fixed
+  // contiguous shares left one worker idle); each weight's packing is the same whoever packs it.
+  // Errors are carried out of the workers and the first by spec order is rethrown, so the message
+  // does not depend on the thread count.
   std::vector<std::unique_ptr<LinearWeight>> load_linears(const std::vector<LinearSpec>& specs) override {
     std::vector<std::unique_ptr<LinearWeight>> out(specs.size());
-    std::vector<std::exception_ptr> errors(specs.size());
-    pool_.parallel_for(int64_t(specs.size()), 1, [&](int64_t b, int64_t e, int) {
-      for (int64_t i = b; i < e; ++i) {
-        try {
-          out[size_t(i)] = load_linear(specs[size_t(i)]);
-        } catch (...) {
-          errors[size_t(i)] = std::current_exception();
-        }
-      }
+    each_on_pool(pool_, specs.size(), [&](size_t i) { out[i] = load_linear(specs[i]); });
+    return out;
+  }
+  // Through the packed-weight cache (cpu_weight_cache.h); packing as above when it misses.
+  std::vector<std::unique_ptr<LinearWeight>> load_linears(const std::vector<LinearSpec>& specs,
+                                                          const WeightCacheSpec& cache) override {
+    if (cache.dir.empty() || opt_.reference) return load_linears(specs);
+    std::vector<CacheItem> items;
+    for (const LinearSpec& s : specs) items.push_back(cache_item(*s.w, pack_format(s.precision, opt_.bf16_dot)));
+    std::vector<std::unique_ptr<PackedMatrix>> m = load_through_cache(items, cache, pool_, [&] {
+      std::vector<std::unique_ptr<PackedMatrix>> packed(specs.size());
+      each_on_pool(pool_, specs.size(), [&](size_t i) { packed[i] = pack_linear(specs[i]); });
+      return packed;
     });
-    for (const std::exception_ptr& e : errors)
-      if (e) std::rethrow_exception(e);
+    std::vector<std::unique_ptr<LinearWeight>> out;
+    for (size_t i = 0; i < specs.size(); ++i) out.push_back(std::make_unique<PackedWeight>(std::move(m[i]), specs[i].precision));
     return out;
   }
 
@@ -154,9 +162,12 @@ class CpuBackend : public Backend {
  protected:
   // The packed copy serves from then on: the checkpoint's pages are released (RSS: one copy).
   virtual std::unique_ptr<LinearWeight> load_linear(const LinearSpec& s) {
+    return std::make_unique<PackedWeight>(pack_linear(s), s.precision);
+  }
+  std::unique_ptr<PackedMatrix> pack_linear(const LinearSpec& s) {
     auto m = pack_matrix(*s.w, pack_format(s.precision, opt_.bf16_dot));
     release_pages(s.w->data, s.w->nbytes());
-    return std::make_unique<PackedWeight>(std::move(m), s.precision);
+    return m;
   }
 
   CpuBackendOptions opt_;
