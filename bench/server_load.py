@@ -5,7 +5,9 @@ Starts the server (--quiet, --max-queue Q), warms it up, then runs C client thre
 the queue overflows and 429s are expected) for --duration seconds, rotating over /v1/rerank,
 /v2/rerank and TEI /rerank with seeded random documents. Reports status counts, p50/p99 latency
 of 200s, throughput, RSS of the server before/after (and max), and the exit status after SIGTERM.
-Stdlib only. Example:
+--slow-clients N adds N slow connections for the whole run (each sends a partial header, then one
+header line every 2 s, and reconnects when the server closes it) and a /health probe every second
+(its worst latency is reported). Stdlib only. Example:
   python3 bench/server_load.py --bin build/lastrank --model build/test-models/tiny-gqa2 --duration 120
 """
 import argparse
@@ -13,6 +15,8 @@ import http.client
 import json
 import os
 import random
+import resource
+import socket
 import signal
 import statistics
 import subprocess
@@ -56,6 +60,8 @@ def main():
     ap.add_argument("--threads", type=int, default=0, help="server compute threads (0 = all)")
     ap.add_argument("--request-timeout", type=float, default=60)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--slow-clients", type=int, default=0, help="slow-header connections during the run")
+    ap.add_argument("--server-args", default="", help="extra `lastrank serve` arguments (space-separated)")
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="lastrank-load-")
@@ -63,7 +69,8 @@ def main():
     log = open(os.path.join(tmp, "server.log"), "w")
     srv = subprocess.Popen([args.bin, "serve", "--model", args.model, "--host", "127.0.0.1", "--port", "0",
                             "--port-file", port_file, "--quiet", "--max-queue", str(args.max_queue),
-                            "--threads", str(args.threads), "--request-timeout", str(args.request_timeout)],
+                            "--threads", str(args.threads), "--request-timeout", str(args.request_timeout)]
+                           + args.server_args.split(),
                            stderr=log)
     for _ in range(6000):
         if os.path.exists(port_file):
@@ -122,6 +129,47 @@ def main():
             if status == 429:
                 time.sleep(0.05)  # keep the pressure on without a busy loop
 
+    slow_stats = {"reconnects": 0, "health_max_ms": 0.0, "health_failures": 0}
+
+    def slow_open():
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(b"POST /v1/rerank HTTP/1.1\r\nHost: slow\r\n")
+        return s
+
+    def slow_clients():
+        socks = [slow_open() for _ in range(args.slow_clients)]
+        line = 0
+        while time.monotonic() < stop_at:
+            time.sleep(2)
+            line += 1
+            for i, s in enumerate(socks):
+                try:
+                    s.sendall(b"X-Slow-%d: 1\r\n" % line)
+                except OSError:  # closed by the server's request deadline: come back
+                    s.close()
+                    slow_stats["reconnects"] += 1
+                    try:
+                        socks[i] = slow_open()
+                    except OSError:
+                        pass
+        for s in socks:
+            s.close()
+
+    def health_probe():
+        while time.monotonic() < stop_at:
+            t0 = time.monotonic()
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                c.request("GET", "/health")
+                ok = c.getresponse().status == 200
+                c.close()
+            except Exception:
+                ok = False
+            if not ok:
+                slow_stats["health_failures"] += 1
+            slow_stats["health_max_ms"] = max(slow_stats["health_max_ms"], (time.monotonic() - t0) * 1000)
+            time.sleep(1)
+
     def sampler():
         t0 = time.monotonic()
         while time.monotonic() < stop_at:
@@ -135,6 +183,10 @@ def main():
     t_start = time.monotonic()
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(args.concurrency)]
     threads.append(threading.Thread(target=sampler))
+    if args.slow_clients:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 2 * args.slow_clients + 256)), hard))
+        threads += [threading.Thread(target=slow_clients), threading.Thread(target=health_probe)]
     for t in threads:
         t.start()
     for t in threads:
@@ -166,6 +218,7 @@ def main():
         "server_alive_at_end": alive, "exit_status_after_sigterm": rc,
         "queue_depth_at_end": next((l.split()[1] for l in metrics.splitlines() if l.startswith("lastrank_queue_depth ")), None),
         "load_avg_at_end": os.getloadavg(),
+        "slow_clients": args.slow_clients, "slow": slow_stats if args.slow_clients else None,
     }
     print(json.dumps(out, indent=1))
     return 0 if alive and rc == 0 and out["5xx_other_than_503"] == 0 else 1

@@ -17,7 +17,8 @@ using nlohmann::json;
 
 const std::set<std::string> kJinaCohereFields = {
     "model", "query", "documents", "top_n", "return_documents", "return_embeddings", "instruction",
-    "rank_fields", "max_chunks_per_doc", "max_tokens_per_doc", "max_tokens_per_query", "priority", "user"};
+    "rank_fields", "max_chunks_per_doc", "max_tokens_per_doc", "max_tokens_per_query", "priority", "user",
+    "chat_template_kwargs"};
 const std::set<std::string> kTeiFields = {"model", "query", "texts", "truncate", "truncation_direction",
                                           "raw_scores", "return_text"};
 
@@ -29,17 +30,18 @@ bool present(const json& body, const char* key) { return body.contains(key) && !
 // A JSON integer field as an int64 (saturated), or nullopt if absent/null. Integral floats
 // (3.0, 1e12) count as integers: JSON does not tell them apart, and serializers write 3.0 for
 // a float that holds 3 (pydantic's default lax mode accepts them for int fields too); 1.5,
-// "3", true are rejected.
+// "3", true are rejected. `what` names the accepted values in the message ("a positive integer").
 // Whether the value is in range is validate_rerank_args' check, shared with the bindings.
-std::optional<int64_t> get_integer(const json& body, const char* key) {
+std::optional<int64_t> get_integer(const json& body, const char* key, const char* what = "a positive integer") {
   if (!present(body, key)) return std::nullopt;
   const json& v = body[key];
-  const std::string what = cat("\"", key, "\" must be a positive integer");
+  const std::string must = cat("\"", key, "\" must be ", what);
   if (v.is_number_unsigned()) return int64_t(std::min<uint64_t>(v.get<uint64_t>(), INT64_MAX));
   if (v.is_number_integer()) return v.get<int64_t>();
-  if (!v.is_number_float()) invalid(cat(what, ", got ", v.type_name()));
+  if (!v.is_number_float()) invalid(cat(must, ", got ", v.type_name()));
   const double d = v.get<double>();
-  if (!std::isfinite(d) || d != std::floor(d) || d < 1) invalid(cat(what, ", got ", v.dump()));
+  if (!std::isfinite(d) || d != std::floor(d)) invalid(cat(must, ", got ", v.dump()));
+  if (d <= -0x1p63) return INT64_MIN;
   return d >= 0x1p63 ? INT64_MAX : int64_t(d);
 }
 
@@ -47,6 +49,15 @@ std::optional<int64_t> get_integer(const json& body, const char* key) {
 size_t check_positive(const char* key, int64_t v) {
   if (v < 1) invalid(cat("\"", key, "\" must be a positive integer, got ", v));
   return size_t(v);
+}
+
+// top_n: 0 means "all documents" (vLLM's default and what gateways send), as does a value above
+// the document count; negative values are rejected. The one top_n rule of every front end.
+constexpr const char* kTopNValues = "a non-negative integer (0 = all documents)";
+std::optional<size_t> check_top_n(int64_t v, size_t n_documents) {
+  if (v < 0) invalid(cat("\"top_n\" must be ", kTopNValues, ", got ", v));
+  if (v == 0) return std::nullopt;
+  return std::min(size_t(v), n_documents);
 }
 
 std::optional<bool> get_bool(const json& body, const char* key) {
@@ -119,6 +130,23 @@ int64_t get_priority(const json& body) {
   return p.get<int64_t>();
 }
 
+// The instruction: Jina's "instruction", or vLLM's chat_template_kwargs.instruction (its other
+// keys have no meaning here and are ignored with a warning). Both set is ambiguous -> 422.
+std::optional<std::string> get_instruction(const json& body, ApiRequest& r) {
+  std::optional<std::string> direct = get_string(body, "instruction");
+  if (!present(body, "chat_template_kwargs")) return direct;
+  const json& kwargs = body["chat_template_kwargs"];
+  if (!kwargs.is_object()) invalid(cat("\"chat_template_kwargs\" must be an object, got ", kwargs.type_name()));
+  for (auto it = kwargs.begin(); it != kwargs.end(); ++it)
+    if (it.key() != "instruction") r.warnings.push_back(cat("chat_template_kwargs.", it.key(), " ignored"));
+  if (!present(kwargs, "instruction")) return direct;
+  if (!kwargs["instruction"].is_string())
+    invalid(cat("\"chat_template_kwargs.instruction\" must be a string, got ", kwargs["instruction"].type_name()));
+  if (direct)
+    invalid("set the instruction in \"instruction\" or in \"chat_template_kwargs.instruction\", not both");
+  return kwargs["instruction"].get<std::string>();
+}
+
 void parse_jina_cohere(json& body, ApiRequest& r, RerankArgs& a) {
   warn_unknown(body, kJinaCohereFields, r);
   a.model = get_string(body, "model").value_or("");
@@ -130,14 +158,11 @@ void parse_jina_cohere(json& body, ApiRequest& r, RerankArgs& a) {
   a.documents.reserve(docs.size());
   for (size_t i = 0; i < docs.size(); ++i) a.documents.push_back(document_text(docs[i], i, rank_fields));
   r.documents = std::move(docs);
-  a.top_n = get_integer(body, "top_n");
+  a.top_n = get_integer(body, "top_n", kTopNValues);
   a.return_documents = get_bool(body, "return_documents").value_or(r.dialect == Dialect::jina_v1);
   a.return_embeddings = get_bool(body, "return_embeddings").value_or(false);
-  a.instruction = get_string(body, "instruction");
-  if (auto chunks = get_integer(body, "max_chunks_per_doc")) {
-    check_positive("max_chunks_per_doc", *chunks);
-    r.warnings.push_back("max_chunks_per_doc is ignored: long documents are truncated, not chunked");
-  }
+  a.instruction = get_instruction(body, r);
+  a.max_chunks_per_doc = get_integer(body, "max_chunks_per_doc");
   a.max_tokens_per_query = get_integer(body, "max_tokens_per_query");
   a.max_tokens_per_doc = get_integer(body, "max_tokens_per_doc");
   r.priority = get_priority(body);
@@ -186,7 +211,7 @@ void check_values(RerankArgs& a, const RequestLimits& limits, ApiRequest& r) {
                    tei ? cat("batch size ", n, " > maximum allowed batch size ", limits.max_documents)
                        : cat("too many documents: ", n, " > ", limits.max_documents, " (--max-documents)"));
   for (size_t i = 0; i < n; ++i) check_utf8(a.documents[i], cat(tei ? "texts[" : "documents[", i, "]"));
-  if (a.top_n) r.request.top_n = std::min(check_positive("top_n", *a.top_n), n);
+  if (a.top_n) r.request.top_n = check_top_n(*a.top_n, n);
   if (a.instruction) {
     check_utf8(*a.instruction, "\"instruction\"");
     try {
@@ -197,6 +222,7 @@ void check_values(RerankArgs& a, const RequestLimits& limits, ApiRequest& r) {
   }
   if (a.max_tokens_per_query) r.max_tokens_per_query = check_positive("max_tokens_per_query", *a.max_tokens_per_query);
   if (a.max_tokens_per_doc) r.max_tokens_per_doc = check_positive("max_tokens_per_doc", *a.max_tokens_per_doc);
+  if (a.max_chunks_per_doc) r.max_chunks_per_doc = check_positive("max_chunks_per_doc", *a.max_chunks_per_doc);
   r.request.query = std::move(a.query);
   r.request.documents = std::move(a.documents);
   r.request.instruction = std::move(a.instruction);
@@ -238,6 +264,13 @@ ApiRequest parse_rerank_request(Dialect dialect, json&& body, const RequestLimit
   else parse_jina_cohere(body, r, args);
   check_values(args, limits, r);
   return r;
+}
+
+Dialect rerank_dialect(std::string_view path, const json& body) {
+  if (path == "/v2/rerank") return Dialect::cohere_v2;
+  const bool llama_path = path == "/rerank" || path == "/reranking" || path == "/v1/reranking";
+  if (llama_path && body.is_object() && body.contains("texts")) return Dialect::tei;
+  return Dialect::jina_v1;
 }
 
 ApiRequest parse_request_text(Dialect dialect, std::string_view text, const RequestLimits& limits) {

@@ -15,4 +15,9 @@ namespace lastrank::api {
 nlohmann::json make_rerank_response(const ApiRequest& req, const RerankResponse& resp, const std::string& model_name,
                                     const std::string& request_id);
 
+// GET /v1/models (OpenAI's list shape): the one served model,
+// {"object": "list", "data": [{"id": model_name, "object": "model", "created", "owned_by"}]}.
+// created is the server's start time (Unix seconds).
+nlohmann::json models_response(const std::string& model_name, int64_t created);
+
 }  // namespace lastrank::api

@@ -2,11 +2,13 @@
 // limits are applied by the engine with the reference's rule (src/rerank/truncation.h); this
 // adds a request's lower limits (max_tokens_per_query/doc), TEI left truncation, and the reject
 // mode (RequestLimits::auto_truncate false, or TEI truncate: false) that turns over-long inputs
-// into input_too_long. Tokenizes on the calling thread through TextTokens.
+// into input_too_long, and chunking (api/chunking.h: max_chunks_per_doc > 1 splits documents over
+// the limit instead of cutting them). Tokenizes on the calling thread through TextTokens.
 #pragma once
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/request.h"
 #include "tokenizer/tokenizer.h"
@@ -22,6 +24,8 @@ class TextTokens {
   virtual size_t count_tokens(std::string_view text, size_t limit) const = 0;
   // Thread-safe. truncate_text(text, max_tokens, side).text (src/rerank/truncation.h).
   virtual std::string truncate(std::string_view text, size_t max_tokens, TruncationSide side) const = 0;
+  // Thread-safe. Tokenizer::token_ends(text, max_tokens): where each token ends (chunking).
+  virtual std::vector<TokenEnd> token_ends(std::string_view text, size_t max_tokens) const = 0;
 };
 
 // TextTokens over a real tokenizer (the CLI, the bindings, the server's engine).
@@ -30,6 +34,7 @@ class TokenizerTextTokens final : public TextTokens {
   explicit TokenizerTextTokens(const Tokenizer& tok) : tok_(tok) {}
   size_t count_tokens(std::string_view text, size_t limit) const override;
   std::string truncate(std::string_view text, size_t max_tokens, TruncationSide side) const override;
+  std::vector<TokenEnd> token_ends(std::string_view text, size_t max_tokens) const override;
 
  private:
   const Tokenizer& tok_;

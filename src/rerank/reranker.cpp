@@ -39,14 +39,22 @@ size_t read_model_max_length(const std::string& dir, size_t fallback) {
 }  // namespace
 
 std::unique_ptr<Reranker> Reranker::load(const std::string& dir_or_id, const EngineOptions& engine, const RerankOptions& opts) {
+  PhaseClock clock;
   const std::string dir = locate_model(dir_or_id).dir;
   ModelConfig cfg = load_model_config(dir + "/config.json");
+  clock.lap("config");
   auto tok = Tokenizer::load_file(dir + "/tokenizer.json");
+  clock.lap("tokenizer");
   ModelWeights weights = load_model_weights(dir, cfg);
+  clock.lap("weights_open");
   auto model = std::make_unique<Qwen3Model>(std::move(cfg), std::move(weights), engine);
+  clock.lap("weights_prepare");
   RerankOptions o = opts;
   if (o.max_length == 0) o.max_length = read_model_max_length(dir, 131072);
-  return std::make_unique<Reranker>(std::move(tok), std::move(model), o);
+  auto r = std::make_unique<Reranker>(std::move(tok), std::move(model), o);
+  clock.lap("finish");
+  r->load_phases_ = clock.phases();
+  return r;
 }
 
 Reranker::Reranker(std::unique_ptr<Tokenizer> tok, std::unique_ptr<Qwen3Model> model, const RerankOptions& opts)
@@ -71,7 +79,7 @@ void Reranker::set_options(const RerankOptions& opts) {
   opts_.max_length = max_length;
 }
 
-RerankResponse Reranker::rerank(const RerankRequest& req) {
+RerankResponse Reranker::rerank(const RerankRequest& req, const CancelToken* cancel) {
   if (req.documents.empty()) fail("\"documents\" must not be empty");
   if (req.instruction) check_instruction(*req.instruction);
 
@@ -90,6 +98,7 @@ RerankResponse Reranker::rerank(const RerankRequest& req) {
   std::vector<std::vector<float>> doc_vecs(req.documents.size());
   std::vector<BlockQuery> block_queries;
   for (const auto& [b, e] : blocks) {
+    check_cancel(cancel);
     std::vector<std::string_view> texts;
     for (size_t i = b; i < e; ++i) texts.push_back(docs[i].text);
     const std::vector<int32_t> ids = tok_->encode(build_block_prompt(query.text, texts, req.instruction));
@@ -110,7 +119,7 @@ RerankResponse Reranker::rerank(const RerankRequest& req) {
 
     const size_t rows = readout.size();
     std::vector<float> h(rows * size_t(hidden)), v(rows * size_t(dim));
-    model_->forward(ids, readout, h.data(), trace_);
+    model_->forward(ids, readout, h.data(), trace_, cancel);
     model_->project(h.data(), int64_t(rows), v.data());
 
     const float* q = v.data() + (rows - 1) * size_t(dim);

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/cancel.h"
+#include "core/phase_clock.h"
 #include "model/qwen3.h"
 #include "tokenizer/tokenizer.h"
 
@@ -52,8 +54,10 @@ class Reranker {
   Reranker(std::unique_ptr<Tokenizer> tok, std::unique_ptr<Qwen3Model> model, const RerankOptions& opts);
   ~Reranker();
 
-  // Throws lastrank::Error on invalid requests (empty document list).
-  RerankResponse rerank(const RerankRequest& req);
+  // Throws lastrank::Error on invalid requests (empty document list). With a token, throws
+  // Cancelled at the next block or layer boundary after it is cancelled (nullptr = never); the
+  // Reranker stays usable and later calls give the same results as if nothing had been cancelled.
+  RerankResponse rerank(const RerankRequest& req, const CancelToken* cancel = nullptr);
 
   const Tokenizer& tokenizer() const { return *tok_; }
   Qwen3Model& model() { return *model_; }
@@ -61,6 +65,8 @@ class Reranker {
   // Replaces the options (not re-entrant, like rerank()); max_length 0 = keep the current one.
   // Throws lastrank::Error for a zero limit.
   void set_options(const RerankOptions& opts);
+  // What load() spent, phase by phase (empty for a Reranker built by the constructor).
+  const std::vector<PhaseTime>& load_phases() const { return load_phases_; }
   // Named intermediates of every forward pass go to *trace (nullptr = off). Debugging only.
   void set_trace(const TraceFn* trace) { trace_ = trace; }
 
@@ -70,6 +76,7 @@ class Reranker {
   RerankOptions opts_;
   int32_t embed_token_id_ = -1, rerank_token_id_ = -1;
   const TraceFn* trace_ = nullptr;
+  std::vector<PhaseTime> load_phases_;
 };
 
 }  // namespace lastrank

@@ -21,6 +21,7 @@ using api::ApiRequest;
 using api::Dialect;
 using api::ErrorKind;
 using api::RequestLimits;
+using api::cancelled_kind;
 using api::error_body;
 using api::http_status;
 
@@ -42,10 +43,17 @@ struct EngineInfo {
 // count_tokens/truncate (api::TextTokens) run on HTTP I/O threads and must be thread-safe.
 class RerankEngine : public api::TextTokens {
  public:
+  // false while the model is still loading (EngineSlot): /health and /ready answer 503, and every
+  // other call throws ApiError(unavailable).
+  virtual bool ready() const { return true; }
   virtual const EngineInfo& info() const = 0;
+  // The model's tokenizer (thread-safe): /tokenize and /detokenize.
+  virtual const Tokenizer& tokenizer() const = 0;
 
-  // Compute thread only (not re-entrant). Throws lastrank::Error for requests it rejects.
-  virtual RerankResponse rerank(const RerankRequest& req) = 0;
+  // Compute thread only (not re-entrant). Throws lastrank::Error for requests it rejects, and
+  // Cancelled (core/cancel.h) soon after `cancel` is cancelled (at the next layer or block
+  // boundary of the real engine).
+  virtual RerankResponse rerank(const RerankRequest& req, const CancelToken& cancel) = 0;
 };
 
 // Owns the reranker; info.model_name/precision/threads come from the caller (serve flags).

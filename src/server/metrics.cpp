@@ -56,6 +56,11 @@ void Metrics::record_compute(double queue_s, double compute_s, int64_t tokens, s
   ++computed_;
 }
 
+void Metrics::record_cancelled(CancelReason reason) {
+  std::lock_guard lock(mu_);
+  ++cancelled_[reason];
+}
+
 void Metrics::add_in_flight(int delta) {
   std::lock_guard lock(mu_);
   in_flight_ += delta;
@@ -78,6 +83,13 @@ std::string Metrics::render(size_t queue_depth, bool computing) const {
   compute_.render(out, "lastrank_compute_seconds", "");
   out += "# HELP lastrank_reranks_total Reranks computed by the engine.\n# TYPE lastrank_reranks_total counter\n";
   out += "lastrank_reranks_total " + std::to_string(computed_) + "\n";
+  out += "# HELP lastrank_requests_cancelled_total Reranks given up before they finished (left the queue or "
+         "stopped computing), by reason.\n# TYPE lastrank_requests_cancelled_total counter\n";
+  for (CancelReason r : {CancelReason::client_gone, CancelReason::deadline, CancelReason::shutdown}) {
+    const auto it = cancelled_.find(r);
+    out += "lastrank_requests_cancelled_total{reason=\"" + std::string(cancel_reason_name(r)) + "\"} " +
+           std::to_string(it == cancelled_.end() ? 0 : it->second) + "\n";
+  }
   out += "# HELP lastrank_tokens_total Prompt tokens processed.\n# TYPE lastrank_tokens_total counter\n";
   out += "lastrank_tokens_total " + std::to_string(tokens_) + "\n";
   out += "# HELP lastrank_documents_total Documents reranked.\n# TYPE lastrank_documents_total counter\n";

@@ -1,6 +1,6 @@
 // Prometheus metrics of the server (text exposition format 0.0.4): requests by route and status,
-// latency / queue / compute histograms, tokens and documents counters, queue depth and in-flight
-// gauges. Thread-safe; updates take one short mutex.
+// latency / queue / compute histograms, tokens and documents counters, cancelled requests by
+// reason, queue depth and in-flight gauges. Thread-safe; updates take one short mutex.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -8,6 +8,8 @@
 #include <map>
 #include <mutex>
 #include <string>
+
+#include "core/cancel.h"
 
 namespace lastrank::server {
 
@@ -31,6 +33,8 @@ class Metrics {
   void record_request(const std::string& route, int status, double seconds);
   void record_compute(double queue_s, double compute_s, int64_t tokens, size_t documents);
   void add_in_flight(int delta);
+  // A request given up before it finished (left the queue, or stopped computing).
+  void record_cancelled(CancelReason reason);
 
   // Gauges read at scrape time (queue depth, computing) come from the caller.
   std::string render(size_t queue_depth, bool computing) const;
@@ -41,6 +45,7 @@ class Metrics {
   std::map<std::string, Histogram> latency_;
   Histogram queue_wait_, compute_;
   uint64_t tokens_ = 0, documents_ = 0, computed_ = 0;
+  std::map<CancelReason, uint64_t> cancelled_;
   int64_t in_flight_ = 0;
 };
 

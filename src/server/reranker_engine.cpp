@@ -22,13 +22,19 @@ class RerankerEngine final : public RerankEngine {
   }
 
   const EngineInfo& info() const override { return info_; }
+  const Tokenizer& tokenizer() const override { return reranker_->tokenizer(); }
 
   size_t count_tokens(std::string_view text, size_t limit) const override { return tokens_.count_tokens(text, limit); }
   std::string truncate(std::string_view text, size_t max_tokens, TruncationSide side) const override {
     return tokens_.truncate(text, max_tokens, side);
   }
+  std::vector<TokenEnd> token_ends(std::string_view text, size_t max_tokens) const override {
+    return tokens_.token_ends(text, max_tokens);
+  }
 
-  RerankResponse rerank(const RerankRequest& req) override { return reranker_->rerank(req); }
+  RerankResponse rerank(const RerankRequest& req, const CancelToken& cancel) override {
+    return reranker_->rerank(req, &cancel);
+  }
 
  private:
   std::unique_ptr<Reranker> reranker_;

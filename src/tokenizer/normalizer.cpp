@@ -72,7 +72,8 @@ void nfc_region(std::string_view region, std::string& out) {
 
 }  // namespace
 
-std::string_view nfc(std::string_view text, std::string& buf) {
+std::string_view nfc(std::string_view text, std::string& buf, std::vector<NfcRegion>* regions) {
+  if (regions) regions->clear();
   const MaybeTable& table = maybe_table();
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
@@ -110,7 +111,11 @@ std::string_view nfc(std::string_view text, std::string& buf) {
       changed = true;
     }
     buf.append(text.data() + copied, start - copied);
+    const size_t norm_begin = buf.size();
     nfc_region(text.substr(start, end - start), buf);
+    // A span NFC leaves as it is maps one to one (a cut inside NFC text leaves both sides NFC).
+    if (regions && std::string_view(buf).substr(norm_begin) != text.substr(start, end - start))
+      regions->push_back({start, end, norm_begin, buf.size()});
     copied = end;
     // Continue after the region; its last code point is a maybe, so the next starter begins anew.
     prev_start = end;

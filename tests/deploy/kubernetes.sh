@@ -18,7 +18,8 @@ broken() {  # name, file, sed expression: the mutated copy must be rejected
     echo "FAIL $1: a broken manifest passed"; fails=$((fails+1)); else passes=$((passes+1)); echo "ok $1: $(grep -m1 PROBLEM "$TMP/out")"; fi
 }
 broken service-selector service.yaml 's/component: reranker/component: other/'
-broken probe-path deployment.yaml '0,/path: \/health/s//path: \/healthz/'
+broken probe-path deployment.yaml '0,/path: \/ready/s//path: \/readyz/'
+broken liveness-on-ready deployment.yaml 's/path: \/live$/path: \/ready/'
 broken port-mismatch deployment.yaml '/name: LASTRANK_PORT/{n;s/"8080"/"9090"/}'
 broken unknown-env deployment.yaml 's/name: LASTRANK_THREADS/name: LASTRANK_CORES/'
 broken secret-name deployment.yaml 's/name: lastrank-api-key/name: other-secret/'

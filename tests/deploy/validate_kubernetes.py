@@ -3,7 +3,8 @@
 
 Parses every *.yaml (python3-yaml) and checks: required keys per kind; the Service, the PDB and the
 Deployment's own selector match the pod labels; HPAs target the Deployment; probe paths are routes
-the server registers (src/server/http_server.cpp) and probe/Service ports name a container port;
+the server serves by GET (the route table in src/server/router.cpp), liveness is /live (a pod is not
+restarted while its model loads) and readiness /ready or /health, and probe/Service ports name a container port;
 LASTRANK_PORT, the prometheus port annotation and containerPort agree; every LASTRANK_* variable is
 one that `lastrank serve` reads (src/server/serve.cpp); the Secret and PVC references resolve; the
 queue-depth metric is a gauge that /metrics exports (src/server/metrics.cpp); the pod runs as the
@@ -62,8 +63,12 @@ def port_ref_ok(ref, ports, what):
 
 
 def server_routes(src):
-    text = open(os.path.join(src, "src/server/http_server.cpp")).read()
-    return set(re.findall(r'svr\.Get\("([^"]+)"', text)) | set(re.findall(r'post\("([^"]+)"', text))
+    """GET paths of the router's table: lines like {"GET", {"/health", "/ready"}, kOpen, ...}."""
+    text = open(os.path.join(src, "src/server/router.cpp")).read()
+    routes = set()
+    for paths in re.findall(r'\{"GET", \{([^}]*)\}', text):
+        routes |= set(re.findall(r'"([^"]+)"', paths))
+    return routes
 
 
 def serve_env_names(src):
@@ -93,6 +98,10 @@ def check_deployment(fname, dep, src, by_kind):
             continue
         path, port = get(c[probe], "httpGet.path"), get(c[probe], "httpGet.port")
         check(path in routes, f"{what}: {probe} path {path!r} is not a server route {sorted(routes)}")
+        if probe == "livenessProbe":
+            check(path == "/live", f"{what}: livenessProbe path {path!r} must be /live (it answers while the model loads)")
+        if probe == "readinessProbe":
+            check(path in ("/ready", "/health"), f"{what}: readinessProbe path {path!r} must be /ready (503 until loaded)")
         port_ref_ok(port, ports, f"{what}: {probe}")
     env = {e["name"]: e for e in c.get("env") or []}
     known = serve_env_names(src)

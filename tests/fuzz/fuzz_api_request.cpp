@@ -3,15 +3,20 @@
 // rest is the body. Parsing either returns a request that satisfies the documented checks
 // (src/api/request.h) or throws api::ApiError (never another exception); an accepted request is
 // then truncated (whitespace tokens) and rendered with made-up scores, which must not throw.
+// First byte 'k' / 'd': the body is a TEI /tokenize / /detokenize request instead, which must
+// parse or throw ApiError (never another exception), within the batch limit and the vocabulary.
 // Seeds: tests/fuzz/seeds/fuzz_api_request/ (first byte 'j', '2' or 't').
 #include <cstddef>
+#include <cctype>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <sstream>
 #include <string_view>
 
 #include "api/request.h"
 #include "api/response.h"
+#include "api/tokenize.h"
 #include "api/truncation.h"
 
 namespace {
@@ -29,6 +34,17 @@ class WordTokens : public api::TextTokens {
   std::string truncate(std::string_view text, size_t max_tokens, TruncationSide) const override {
     return std::string(text.substr(0, max_tokens));
   }
+  // Each whitespace word is one token; every token ends a piece.
+  std::vector<TokenEnd> token_ends(std::string_view text, size_t max_tokens) const override {
+    std::vector<TokenEnd> ends;
+    for (size_t i = 0; i < text.size() && ends.size() < max_tokens;) {
+      while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+      if (i == text.size()) break;
+      while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+      ends.push_back({i, true});
+    }
+    return ends;
+  }
 };
 
 void check(bool ok) {
@@ -39,6 +55,25 @@ void check(bool ok) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
+  if (data[0] == 'k' || data[0] == 'd') {
+    const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
+    api::RequestLimits limits;
+    limits.max_documents = 8;
+    try {
+      nlohmann::json j = api::parse_json_body(body, limits.max_json_depth);
+      if (data[0] == 'k') {
+        const api::TokenizeRequest t = api::parse_tokenize_request(std::move(j), limits);
+        check(!t.inputs.empty() && t.inputs.size() <= limits.max_documents);
+      } else {
+        const api::DetokenizeRequest d = api::parse_detokenize_request(std::move(j), limits, 1000);
+        check(!d.ids.empty() && d.ids.size() <= limits.max_documents);
+        for (const auto& list : d.ids)
+          for (int32_t id : list) check(id >= 0 && id < 1000);
+      }
+    } catch (const api::ApiError&) {
+    }
+    return 0;
+  }
   const api::Dialect dialect = data[0] == 't' ? api::Dialect::tei : data[0] == '2' ? api::Dialect::cohere_v2 : api::Dialect::jina_v1;
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
   api::RequestLimits limits;
@@ -56,16 +91,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(!r.top_n || (*r.top_n >= 1 && *r.top_n <= n));
   check(!req.max_tokens_per_doc || *req.max_tokens_per_doc >= 1);
   check(!req.max_tokens_per_query || *req.max_tokens_per_query >= 1);
+  const std::optional<size_t> top_n = r.top_n;
   try {
     api::apply_truncation(req, WordTokens(), {8, 16}, limits);
   } catch (const api::ApiError& e) {
-    check(e.kind() == api::ErrorKind::input_too_long);
+    check(e.kind() == api::ErrorKind::input_too_long || e.kind() == api::ErrorKind::too_many_documents);
     return 0;
   }
+  const api::ChunkPlan& plan = req.chunks;
+  if (plan.active()) {  // chunks tile each document's text in order, at most max_chunks_per_doc of them
+    check(plan.chunks.size() == r.documents.size() && plan.chunks.size() <= limits.max_documents);
+    check(plan.chunk_counts.size() == n && !r.top_n && plan.top_n == top_n);
+    for (size_t c = 0; c < plan.chunks.size(); ++c) {
+      const api::Chunk& k = plan.chunks[c];
+      const bool first = k.index == 0;
+      check(first ? k.start == 0 : plan.chunks[c - 1].document == k.document && plan.chunks[c - 1].end == k.start);
+      check(k.start < k.end && k.index < req.max_chunks_per_doc.value_or(limits.max_chunks_per_doc));
+    }
+  }
   RerankResponse resp;
-  const size_t keep = r.top_n.value_or(n);
-  for (size_t i = 0; i < keep; ++i) resp.results.push_back({n - 1 - i, 1.f / float(i + 1), {}});
+  const size_t engine_n = r.documents.size();
+  const size_t keep = r.top_n.value_or(engine_n);
+  for (size_t i = 0; i < keep; ++i) resp.results.push_back({engine_n - 1 - i, 1.f / float(i + 1), {}});
   const nlohmann::json out = api::make_rerank_response(req, resp, "fuzz", "id");
+  const nlohmann::json& results = dialect == api::Dialect::tei ? out : out["results"];
+  check(results.size() == std::min(top_n.value_or(n), n));
   (void)out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return 0;
 }

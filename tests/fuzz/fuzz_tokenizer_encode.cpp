@@ -1,34 +1,22 @@
-// libFuzzer target: encode/decode arbitrary bytes with the real Qwen3+jina tokenizer, loaded once
-// from $LASTRANK_TOKENIZER or <repo>/.deps/tokenizer/tokenizer.json (fuzz targets are built
-// without the test compile definitions, so the default is found relative to this file).
-// Checks: ids in range, decode output is valid UTF-8, truncation is a prefix, count == size.
+// libFuzzer target: encode/decode arbitrary bytes with the real Qwen3+jina tokenizer
+// (real_tokenizer.h: $LASTRANK_TOKENIZER or <LASTRANK_DEPS_DIR>/tokenizer/tokenizer.json).
+// Checks: ids in range, decode output is valid UTF-8, truncation is a prefix, count == size, and
+// token_ends (chunking) has one end per id, known ends in order within the text, and for valid
+// UTF-8 the last end at the text's end; cutting the text at a piece end keeps the ids.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <string>
+#include <vector>
 
-#include "core/error.h"
+#include "real_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8.h"
 
 namespace {
 
-const lastrank::Tokenizer& tokenizer() {
-  static const std::unique_ptr<lastrank::Tokenizer> tok = [] {
-    const char* env = std::getenv("LASTRANK_TOKENIZER");
-    const std::string path = env && *env ? std::string(env)
-                                         : (std::filesystem::path(__FILE__).parent_path() / "../../.deps/tokenizer/tokenizer.json").string();
-    try {
-      return lastrank::Tokenizer::load_file(path);
-    } catch (const lastrank::Error& e) {
-      std::fprintf(stderr, "fuzz_tokenizer_encode: %s (set LASTRANK_TOKENIZER)\n", e.what());
-      std::abort();
-    }
-  }();
-  return *tok;
-}
+const lastrank::Tokenizer& tokenizer() { return lastrank::fuzz::real_tokenizer("fuzz_tokenizer_encode"); }
 
 void check(bool ok, const char* what) {
   if (!ok) {
@@ -61,5 +49,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto cut = tok.encode_truncated(text, n);
   check(cut.size() == n && std::equal(cut.begin(), cut.end(), ids.begin()), "truncation is not a prefix");
   check(tok.count(text) == ids.size(), "count != encode().size()");
+  const auto ends = tok.token_ends(text, SIZE_MAX);
+  check(ends.size() == ids.size(), "token_ends size != encode().size()");
+  size_t prev = 0, piece = 0;
+  for (const auto& e : ends) {
+    if (e.byte == lastrank::TokenEnd::kInside) continue;
+    check(e.byte >= prev && e.byte <= text.size(), "token ends out of order");
+    prev = e.byte;
+    if (e.piece_end && piece == 0 && e.byte < text.size()) piece = e.byte;
+  }
+  const bool valid = lastrank::tok::utf8_valid_prefix(text) == text.size();
+  check(!valid || ends.empty() || ends.back().byte == text.size(), "last token end is not the text's end");
+  if (valid && piece > 0) {  // the first piece end inside the text: both sides keep their ids
+    auto joined = tok.encode(text.substr(0, piece));
+    const auto rest = tok.encode(text.substr(piece));
+    joined.insert(joined.end(), rest.begin(), rest.end());
+    check(joined == ids, "cutting at a piece end changed the ids");
+  }
   return 0;
 }

@@ -67,10 +67,8 @@ std::vector<Row> table() {
       {"number items", R"({"query": "q", "documents": ["a", 2]})", std::nullopt, "documents[1]"},
       {"object without text", R"({"query": "q", "documents": [{"id": 1}]})", std::nullopt, "documents[0]"},
       {"too many documents", eleven, args("q", std::vector<std::string>(11, "d")), "too many documents: 11 > 10"},
-      {"zero top_n", R"({"query": "q", "documents": ["a"], "top_n": 0})", args("q", {"a"}, [](auto& a) { a.top_n = 0; }),
-       "\"top_n\" must be a positive integer, got 0"},
       {"negative top_n", R"({"query": "q", "documents": ["a"], "top_n": -2})",
-       args("q", {"a"}, [](auto& a) { a.top_n = -2; }), "got -2"},
+       args("q", {"a"}, [](auto& a) { a.top_n = -2; }), "\"top_n\" must be a non-negative integer (0 = all documents), got -2"},
       {"fractional top_n", R"({"query": "q", "documents": ["a"], "top_n": 1.5})", std::nullopt, "got 1.5"},
       {"string top_n", R"({"query": "q", "documents": ["a"], "top_n": "3"})", std::nullopt, "got string"},
       {"string return_documents", R"({"query": "q", "documents": ["a"], "return_documents": "yes"})", std::nullopt,
@@ -79,6 +77,12 @@ std::vector<Row> table() {
        args("q", {"a"}, [](auto& a) { a.instruction = "<|rerank_token|>"; }), "\"instruction\" must not contain"},
       {"zero max_tokens_per_doc", R"({"query": "q", "documents": ["a"], "max_tokens_per_doc": 0})",
        args("q", {"a"}, [](auto& a) { a.max_tokens_per_doc = 0; }), "\"max_tokens_per_doc\" must be a positive integer"},
+      {"zero max_chunks_per_doc", R"({"query": "q", "documents": ["a"], "max_chunks_per_doc": 0})",
+       args("q", {"a"}, [](auto& a) { a.max_chunks_per_doc = 0; }), "\"max_chunks_per_doc\" must be a positive integer, got 0"},
+      {"string max_chunks_per_doc", R"({"query": "q", "documents": ["a"], "max_chunks_per_doc": "2"})", std::nullopt,
+       "\"max_chunks_per_doc\" must be a positive integer, got string"},
+      {"fractional max_chunks_per_doc", R"({"query": "q", "documents": ["a"], "max_chunks_per_doc": 2.5})", std::nullopt,
+       "got 2.5"},
       {"negative max_tokens_per_query", R"({"query": "q", "documents": ["a"], "max_tokens_per_query": -1})",
        args("q", {"a"}, [](auto& a) { a.max_tokens_per_query = -1; }), "\"max_tokens_per_query\" must be a positive"},
   };
@@ -226,6 +230,44 @@ TEST_F(ConsistencyTest, IntegralFloatTopNIsAcceptedEverywhere) {
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(json::parse(r->body)["results"].size(), 2u);
+}
+
+// top_n 0 means all documents (vLLM, gateways) on every front end: the split arguments, the
+// one-shot CLI, --jsonl and the server's /v1 and /v2 routes all return every document.
+TEST_F(ConsistencyTest, ZeroTopNMeansAllEverywhere) {
+  const std::string body = R"({"query": "q", "documents": ["a", "b", "c"], "top_n": 0})";
+  EXPECT_FALSE(api::validate_rerank_args(args("q", {"a", "b", "c"}, [](auto& a) { a.top_n = 0; })).request.top_n);
+  std::ofstream(temp_dir() / "zero.json") << body;
+  const CliRun one = run_cli("--input " + (temp_dir() / "zero.json").string());
+  ASSERT_EQ(one.rc, 0) << one.err;
+  EXPECT_EQ(json::parse(one.out)["results"].size(), 3u);
+  const CliRun lines = run_cli("--jsonl --input " + (temp_dir() / "zero.json").string());
+  ASSERT_EQ(lines.rc, 0) << lines.err;
+  EXPECT_EQ(json::parse(lines.out)["results"].size(), 3u);
+  httplib::Client c("127.0.0.1", port_);
+  for (const char* route : {"/v1/rerank", "/v2/rerank"}) {
+    auto r = c.Post(route, body, "application/json");
+    ASSERT_TRUE(r) << route;
+    ASSERT_EQ(r->status, 200) << route << " " << r->body;
+    EXPECT_EQ(json::parse(r->body)["results"].size(), 3u) << route;
+  }
+}
+
+// --scores unit reports (1 + cosine) / 2 for the same request, in the same order.
+TEST_F(ConsistencyTest, CliUnitScoresAreTheCosinesMapped) {
+  std::ofstream(temp_dir() / "scores.json") << R"({"query": "green tea", "documents": ["tea", "stocks", "green"]})";
+  const CliRun cosine = run_cli("--input " + (temp_dir() / "scores.json").string());
+  const CliRun unit = run_cli("--scores unit --input " + (temp_dir() / "scores.json").string());
+  ASSERT_EQ(cosine.rc, 0) << cosine.err;
+  ASSERT_EQ(unit.rc, 0) << unit.err;
+  const json c = json::parse(cosine.out)["results"], u = json::parse(unit.out)["results"];
+  ASSERT_EQ(c.size(), u.size());
+  for (size_t i = 0; i < c.size(); ++i) {
+    EXPECT_EQ(u[i]["index"], c[i]["index"]);
+    const float cos = c[i]["relevance_score"].get<float>();
+    EXPECT_EQ(u[i]["relevance_score"].get<float>(), (1.0f + cos) * 0.5f);
+  }
+  EXPECT_EQ(run_cli("--scores sigmoid --input " + (temp_dir() / "scores.json").string()).rc, 2);  // usage error
 }
 
 }  // namespace

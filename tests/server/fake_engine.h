@@ -1,12 +1,16 @@
 // A model-free RerankEngine for the server tests: whitespace "tokens", a deterministic score
 // (share of query words found in the document), and a gate that holds rerank() calls until the
 // test releases them, so queueing, 429, deadlines and draining can be provoked deterministically.
+// Like the real engine it honours its CancelToken: a call waiting at the gate or in its delay
+// throws Cancelled within a few milliseconds of the token being cancelled.
 #pragma once
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -14,8 +18,10 @@
 #include <thread>
 #include <vector>
 
+#include "core/cancel.h"
 #include "core/error.h"
 #include "server/engine.h"
+#include "tokenizer/tokenizer.h"
 
 namespace lastrank::server::testing {
 
@@ -26,8 +32,49 @@ inline std::vector<std::string> words(std::string_view text) {
   return out;
 }
 
+// A byte tokenizer for /tokenize and /detokenize: id b (0..255) is byte b, id 256 is the special
+// token "<s>" (matched whole in the text). Thread-safe (stateless).
+class ByteTokenizer final : public Tokenizer {
+ public:
+  static constexpr int32_t kSpecial = 256;
+  std::vector<int32_t> encode(std::string_view text) const override {
+    std::vector<int32_t> ids;
+    for (size_t i = 0; i < text.size();) {
+      if (text.substr(i).starts_with("<s>")) {
+        ids.push_back(kSpecial);
+        i += 3;
+      } else {
+        ids.push_back(static_cast<unsigned char>(text[i++]));
+      }
+    }
+    return ids;
+  }
+  std::string decode(const std::vector<int32_t>& ids) const override {
+    std::string out;
+    for (int32_t id : ids) out += token_bytes(id);
+    return out;
+  }
+  std::optional<int32_t> token_to_id(std::string_view token) const override {
+    if (token == "<s>") return kSpecial;
+    if (token.size() == 1) return static_cast<unsigned char>(token[0]);
+    return std::nullopt;
+  }
+  std::optional<std::string> id_to_token(int32_t id) const override {
+    if (id < 0 || id > kSpecial) return std::nullopt;
+    return token_bytes(id);
+  }
+  int32_t vocab_size() const override { return kSpecial + 1; }
+  bool is_special(int32_t id) const override { return id == kSpecial; }
+  std::string token_bytes(int32_t id) const override {
+    if (id == kSpecial) return "<s>";
+    return id >= 0 && id < kSpecial ? std::string(1, char(id)) : std::string();
+  }
+};
+
 class FakeEngine : public RerankEngine {
  public:
+  static constexpr std::chrono::milliseconds kCancelPoll{2};
+
   FakeEngine() {
     info_.model_name = "fake-reranker";
     info_.precision = "fake";
@@ -42,6 +89,7 @@ class FakeEngine : public RerankEngine {
     info_.block_size = 125;
   }
   const EngineInfo& info() const override { return info_; }
+  const Tokenizer& tokenizer() const override { return tokenizer_; }
 
   size_t count_tokens(std::string_view text, size_t limit) const override {
     return std::min(words(text).size(), limit + 1);
@@ -56,6 +104,17 @@ class FakeEngine : public RerankEngine {
     for (size_t i = 0; i < keep.size(); ++i) out += (i ? " " : "") + keep[i];
     return out;
   }
+  // Each whitespace word is one token; every token ends a piece.
+  std::vector<TokenEnd> token_ends(std::string_view text, size_t max_tokens) const override {
+    std::vector<TokenEnd> ends;
+    for (size_t i = 0; i < text.size() && ends.size() < max_tokens;) {
+      while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+      if (i == text.size()) break;
+      while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+      ends.push_back({i, true});
+    }
+    return ends;
+  }
 
   // Score of one document against a query: |query words in doc| / |query words|.
   static float score(const std::string& query, const std::string& doc) {
@@ -67,18 +126,31 @@ class FakeEngine : public RerankEngine {
     return q.empty() ? 0.f : float(hit) / float(q.size());
   }
 
-  RerankResponse rerank(const RerankRequest& req) override {
+  RerankResponse rerank(const RerankRequest& req, const CancelToken& cancel) override {
     {
       std::unique_lock lock(mu_);
       ++entered_;
       cv_.notify_all();
-      cv_.wait(lock, [&] { return open_ || permits_ > 0; });
+      while (!cv_.wait_for(lock, kCancelPoll, [&] { return open_ || permits_ > 0; })) stop_if(cancel);
       if (!open_) --permits_;
       order_.push_back(req.query);
     }
-    if (delay_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_.load()));
+    // The query "hang" stands for a long request: it computes for a minute unless cancelled.
+    const int delay_ms = req.query == "hang" ? 60000 : delay_ms_.load();
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
+    while (std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(kCancelPoll);
+      std::unique_lock lock(mu_);
+      stop_if(cancel);
+    }
     if (req.query == "throw-error") fail("fake engine rejects this query");
     if (req.query == "throw-runtime") throw std::runtime_error("fake engine crashed");
+    return scored(req);
+  }
+
+  // The response itself: every document scored (the query "nan-score" gives NaN scores, an engine
+  // failure), sorted by score, cut to top_n.
+  static RerankResponse scored(const RerankRequest& req) {
     RerankResponse r;
     r.blocks = 1;
     r.total_tokens = int64_t(words(req.query).size());
@@ -123,15 +195,30 @@ class FakeEngine : public RerankEngine {
     return order_;
   }
   void set_delay_ms(int ms) { delay_ms_ = ms; }
+  // rerank() calls that threw Cancelled.
+  int stopped() {
+    std::lock_guard lock(mu_);
+    return stopped_;
+  }
 
  private:
+  // With mu_ held: throws Cancelled (and counts it) if the token is cancelled.
+  void stop_if(const CancelToken& cancel) {
+    if (!cancel.cancelled()) return;
+    ++stopped_;
+    cv_.notify_all();
+    throw Cancelled(cancel.reason());
+  }
+
   EngineInfo info_;
+  ByteTokenizer tokenizer_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool open_ = true;
   int permits_ = 0;
   int entered_ = 0;
   std::vector<std::string> order_;
+  int stopped_ = 0;
   std::atomic<int> delay_ms_{0};
 };
 

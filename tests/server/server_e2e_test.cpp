@@ -198,6 +198,55 @@ TEST_F(E2eTest, EveryRouteMatchesTheCli) {
   EXPECT_EQ(srv.terminate_and_wait(), 0);
 }
 
+// The port file appears once the model is loaded and warmed: every probe answers 200 then; the
+// real tokenizer round-trips through /tokenize and /detokenize; --scores unit maps the CLI's
+// cosines; a model that fails to load exits 1 with its message.
+TEST_F(E2eTest, ReadyProbesTokenizeAndUnitScores) {
+  const json cli = cli_rerank(kRequest);
+  ServerProcess srv({"--quiet", "--scores", "unit"});
+  ASSERT_GT(srv.port(), 0) << srv.log();
+  EXPECT_NE(srv.log().find("\"event\":\"ready\""), std::string::npos) << srv.log();
+  auto c = srv.client();
+  for (const char* path : {"/health", "/ready", "/live"}) {
+    auto r = c.Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path;
+  }
+  auto v1 = c.Post("/v1/rerank", kRequest.dump(), "application/json");
+  ASSERT_TRUE(v1 && v1->status == 200);
+  const auto cosine = scores(cli["results"], "relevance_score");
+  for (const auto& [index, unit] : scores(json::parse(v1->body)["results"], "relevance_score"))
+    EXPECT_EQ(unit, (1.0f + cosine.at(index)) * 0.5f) << index;
+
+  auto t = c.Post("/tokenize", R"({"inputs": "Paris is the capital of France."})", "application/json");
+  ASSERT_TRUE(t && t->status == 200);
+  const json tokens = json::parse(t->body);
+  ASSERT_EQ(tokens.size(), 1u);
+  json ids = json::array();
+  for (const auto& tok : tokens[0]) ids.push_back(tok["id"]);
+  EXPECT_EQ(tokens[0].back()["stop"], 31);  // byte offsets cover the input
+  auto d = c.Post("/detokenize", json({{"ids", ids}}).dump(), "application/json");
+  ASSERT_TRUE(d && d->status == 200);
+  EXPECT_EQ(json::parse(d->body), json({"Paris is the capital of France."}));
+  EXPECT_EQ(srv.terminate_and_wait(), 0);
+}
+
+TEST_F(E2eTest, ModelThatFailsToLoadExitsOne) {
+  const fs::path broken = temp_dir() / "broken-model";
+  fs::create_directories(broken);
+  for (const char* f : {"config.json", "tokenizer.json", "tokenizer_config.json"})
+    if (fs::exists(kModel + "/" + f)) fs::copy_file(kModel + "/" + f, broken / f, fs::copy_options::overwrite_existing);
+  std::ofstream(broken / "model.safetensors") << "not a safetensors file";
+  const std::string cmd = kCli + " serve --quiet --port 0 --model " + broken.string() + " 2>" +
+                          (temp_dir() / "broken.log").string();
+  const int status = std::system(cmd.c_str());
+  EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 1);
+  std::ifstream f(temp_dir() / "broken.log");
+  const std::string log(std::istreambuf_iterator<char>(f), {});
+  EXPECT_NE(log.find("lastrank serve: "), std::string::npos) << log;
+  EXPECT_NE(log.find("model.safetensors"), std::string::npos) << log;
+}
+
 TEST_F(E2eTest, ConcurrentRequestsScoreLikeSequentialOnes) {
   ServerProcess srv({"--quiet", "--max-queue", "32"});
   ASSERT_GT(srv.port(), 0) << srv.log();
@@ -248,7 +297,7 @@ TEST_F(E2eTest, BadInputsThroughTheRealTokenizer) {
   std::string long_doc;
   for (int i = 0; i < 3000; ++i) long_doc += "word ";
   json long_req = {{"query", "q"}, {"texts", {long_doc}}, {"truncate", false}};
-  EXPECT_EQ(status("/rerank", long_req.dump(), auth), 422);
+  EXPECT_EQ(status("/rerank", long_req.dump(), auth), 413);  // TEI route: Validation is 413
   long_req["truncate"] = true;
   long_req["truncation_direction"] = "left";
   EXPECT_EQ(status("/rerank", long_req.dump(), auth), 200);

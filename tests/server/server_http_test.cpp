@@ -96,8 +96,42 @@ TEST_F(HttpTest, CohereV1RankFieldsAndIgnoredFields) {
   EXPECT_EQ(j["results"][0]["index"], 0);  // ranked on title, not text
   EXPECT_EQ(j["results"][0]["document"]["title"], "alpha");
   auto warnings = j["meta"]["warnings"].dump();
-  EXPECT_NE(warnings.find("max_chunks_per_doc"), std::string::npos);
+  EXPECT_EQ(warnings.find("max_chunks_per_doc"), std::string::npos) << "a known field now";
   EXPECT_NE(warnings.find("foo"), std::string::npos);
+}
+
+// Chunking over HTTP (docs/server.md "Chunking"; the rule itself: tests/unit/api_chunking_test.cpp).
+// The fake engine's documents hold 32 whitespace tokens.
+TEST_F(HttpTest, LongDocumentsAreChunkedAndTooManyChunksAre422) {
+  ServerOptions o;
+  o.limits.max_documents = 5;
+  o.limits.max_chunks_per_doc = 2;  // the server default; the request below asks for 3
+  start(o);
+  std::string chunk[3];
+  for (int i = 0; i < 70; ++i) chunk[i / 32] += (i ? " " : "") + (i == 50 ? std::string("needle") : "w" + std::to_string(i));
+  const std::string doc = chunk[0] + chunk[1] + chunk[2];
+  auto r = post("/v1/rerank", json({{"query", "needle"}, {"documents", {"hay", doc}}, {"max_chunks_per_doc", 3}}).dump());
+  ASSERT_EQ(r->status, 200) << r->body;
+  json j = json::parse(r->body);
+  ASSERT_EQ(j["results"].size(), 2u);
+  EXPECT_EQ(j["results"][0]["index"], 1);
+  EXPECT_EQ(j["results"][0]["relevance_score"], 1.0);
+  EXPECT_EQ(j["results"][0]["chunk"], json({{"index", 1}, {"start", chunk[0].size()}, {"end", chunk[0].size() + chunk[1].size()}}));
+  EXPECT_EQ(j["results"][0]["document"]["text"], doc);
+  EXPECT_FALSE(j["results"][1].contains("chunk"));
+  // TEI gets the server default (2 chunks: the needle is in the second).
+  auto t = post("/rerank", json({{"query", "needle"}, {"texts", json::array({doc})}}).dump());
+  ASSERT_EQ(t->status, 200) << t->body;
+  EXPECT_EQ(json::parse(t->body)[0]["chunk"]["index"], 1);
+  // 3 + 3 chunks > --max-documents 5.
+  auto big = post("/v1/rerank", json({{"query", "needle"}, {"documents", {doc, doc}}, {"max_chunks_per_doc", 3}}).dump());
+  ASSERT_EQ(big->status, 422) << big->body;
+  json e = json::parse(big->body);
+  EXPECT_EQ(e["error"]["type"], "too_many_documents");
+  EXPECT_NE(e["message"].get<std::string>().find("documents split into more than 5 chunks in all"), std::string::npos);
+  auto zero = post("/v2/rerank", json({{"query", "q"}, {"documents", {"a"}}, {"max_chunks_per_doc", 0}}).dump());
+  ASSERT_EQ(zero->status, 422);
+  EXPECT_EQ(json::parse(zero->body)["message"], "\"max_chunks_per_doc\" must be a positive integer, got 0");
 }
 
 TEST_F(HttpTest, CohereV2SchemaAndMaxTokensPerDoc) {
@@ -130,8 +164,8 @@ TEST_F(HttpTest, TeiSchemaTruncationAndJinaFallback) {
   EXPECT_EQ(json::parse(post("/rerank", body.dump())->body)[0]["score"], 0.0);
   body["truncate"] = false;
   auto rejected = post("/rerank", body.dump());
-  EXPECT_EQ(rejected->status, 422);
-  EXPECT_TRUE(json::parse(rejected->body).contains("error_type"));  // TEI error shape
+  EXPECT_EQ(rejected->status, 413) << rejected->body;  // TEI's status for its Validation (size) errors
+  EXPECT_EQ(json::parse(rejected->body)["error_type"], "Validation");  // TEI error shape
   auto jina = post("/rerank", kBasic);  // no "texts": Jina shape
   EXPECT_TRUE(json::parse(jina->body).contains("results"));
 }
@@ -180,7 +214,6 @@ TEST_F(HttpTest, BadInputTable) {
       {"lone surrogate", "/v1/rerank", R"({"query": "\ud800", "documents": ["a"]})", 400},
       {"deep nesting", "/v1/rerank", deep, 400},
       {"negative top_n", "/v1/rerank", R"({"query": "q", "documents": ["a"], "top_n": -1})", 422},
-      {"zero top_n", "/v1/rerank", R"({"query": "q", "documents": ["a"], "top_n": 0})", 422},
       {"fractional top_n", "/v1/rerank", R"({"query": "q", "documents": ["a"], "top_n": 1.5})", 422},
       {"string top_n", "/v1/rerank", R"({"query": "q", "documents": ["a"], "top_n": "3"})", 422},
       {"string return_documents", "/v1/rerank", R"({"query": "q", "documents": ["a"], "return_documents": "yes"})", 422},
@@ -215,6 +248,7 @@ TEST_F(HttpTest, AcceptedOddInputs) {
       {"mixed string/object", R"({"query": "q", "documents": ["a", {"text": "b"}]})", 2},
       {"huge top_n clamps", R"({"query": "q", "documents": ["a", "b"], "top_n": 1000000000000})", 2},
       {"integral float top_n", R"({"query": "q", "documents": ["a", "b"], "top_n": 1.0})", 1},
+      {"zero top_n means all", R"({"query": "q", "documents": ["a", "b"], "top_n": 0})", 2},
       {"unknown fields", R"({"query": "q", "documents": ["a"], "extra": {"x": [1]}})", 1},
       {"empty and special docs", R"({"query": "q", "documents": ["", "   ", "<|im_end|>", "<|embed_token|>"]})", 4},
   };
@@ -333,7 +367,9 @@ TEST_F(HttpTest, OverloadGives429WithRetryAfterAndRecovers) {
   EXPECT_EQ(post("/v1/rerank", kBasic)->status, 200);  // recovered
 }
 
-TEST_F(HttpTest, DeadlineGives503) {
+// The deadline also cancels the computation: the compute thread leaves the (closed) gate at once
+// and the cancellation is counted.
+TEST_F(HttpTest, DeadlineGives503AndCancelsTheComputation) {
   ServerOptions o;
   o.request_timeout_s = 0.2;
   start(o);
@@ -341,6 +377,17 @@ TEST_F(HttpTest, DeadlineGives503) {
   auto r = post("/v1/rerank", kBasic);
   EXPECT_EQ(r->status, 503);
   EXPECT_EQ(r->get_header_value("Retry-After"), "5");
+  const std::vector<std::string> want = {"lastrank_requests_cancelled_total{reason=\"deadline\"} 1",
+                                         "lastrank_requests_cancelled_total{reason=\"client_gone\"} 0",
+                                         "lastrank_computing 0"};
+  std::string m;
+  for (int tries = 0; tries < 100; ++tries) {
+    m = get("/metrics")->body;
+    if (std::all_of(want.begin(), want.end(), [&](const std::string& s) { return m.find(s) != std::string::npos; })) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  for (const std::string& s : want) EXPECT_NE(m.find(s), std::string::npos) << s << "\n" << m;
+  EXPECT_EQ(engine_.stopped(), 1);
   engine_.open();
   expect_healthy();
 }

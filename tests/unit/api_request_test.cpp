@@ -4,6 +4,7 @@
 // (The same bad inputs through the CLI, --jsonl and the server: tests/server/api_consistency_test.cpp.)
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <sstream>
 
 #include "api/request.h"
@@ -71,10 +72,14 @@ TEST(ApiRequest, BadJsonAndTypesNameTheFieldAndWhatWasFound) {
       {R"({"query":"q","documents":["a",3]})", ErrorKind::invalid_field,
        "documents[1] must be a string or an object, got number"},
       {R"({"query":"q","documents":[{"id":1}]})", ErrorKind::invalid_field, "documents[0] must have a string \"text\" field"},
-      {R"({"query":"q","documents":["a"],"top_n":1.5})", ErrorKind::invalid_field, "\"top_n\" must be a positive integer, got 1.5"},
-      {R"({"query":"q","documents":["a"],"top_n":"3"})", ErrorKind::invalid_field, "\"top_n\" must be a positive integer, got string"},
-      {R"({"query":"q","documents":["a"],"top_n":true})", ErrorKind::invalid_field, "\"top_n\" must be a positive integer, got boolean"},
-      {R"({"query":"q","documents":["a"],"top_n":0.0})", ErrorKind::invalid_field, "\"top_n\" must be a positive integer, got 0.0"},
+      {R"({"query":"q","documents":["a"],"top_n":1.5})", ErrorKind::invalid_field,
+       "\"top_n\" must be a non-negative integer (0 = all documents), got 1.5"},
+      {R"({"query":"q","documents":["a"],"top_n":"3"})", ErrorKind::invalid_field,
+       "\"top_n\" must be a non-negative integer (0 = all documents), got string"},
+      {R"({"query":"q","documents":["a"],"top_n":true})", ErrorKind::invalid_field,
+       "\"top_n\" must be a non-negative integer (0 = all documents), got boolean"},
+      {R"({"query":"q","documents":["a"],"top_n":-1.0})", ErrorKind::invalid_field,
+       "\"top_n\" must be a non-negative integer (0 = all documents), got -1"},
       {R"({"query":"q","documents":["a"],"return_documents":"yes"})", ErrorKind::invalid_field,
        "\"return_documents\" must be a boolean, got string"},
       {R"({"query":"q","documents":["a"],"instruction":5})", ErrorKind::invalid_field, "\"instruction\" must be a string, got number"},
@@ -118,10 +123,8 @@ TEST(ApiRequest, ValueChecksAreSharedWithTheDirectFunction) {
       {R"({"query":"q","documents":[]})", args("q", {}), ErrorKind::missing_field, "\"documents\" must not be empty"},
       {R"({"query":"q","documents":["a","b","c","d"]})", args("q", {"a", "b", "c", "d"}), ErrorKind::too_many_documents,
        "too many documents: 4 > 3 (--max-documents)"},
-      {R"({"query":"q","documents":["a"],"top_n":0})", with(args("q", {"a"}), [](auto& a) { a.top_n = 0; }),
-       ErrorKind::invalid_field, "\"top_n\" must be a positive integer, got 0"},
       {R"({"query":"q","documents":["a"],"top_n":-1})", with(args("q", {"a"}), [](auto& a) { a.top_n = -1; }),
-       ErrorKind::invalid_field, "\"top_n\" must be a positive integer, got -1"},
+       ErrorKind::invalid_field, "\"top_n\" must be a non-negative integer (0 = all documents), got -1"},
       {R"({"query":"q","documents":["a"],"instruction":"x<|embed_token|>"})",
        with(args("q", {"a"}), [](auto& a) { a.instruction = "x<|embed_token|>"; }), ErrorKind::invalid_field,
        "\"instruction\" must not contain <|embed_token|> or <|rerank_token|>"},
@@ -213,6 +216,17 @@ class WordTokens : public TextTokens {
     std::string out;
     for (size_t i = 0; i < max_tokens; ++i) out += (i ? " " : "") + w[skip + i];
     return out;
+  }
+  // Each whitespace word is one token; every token ends a piece.
+  std::vector<TokenEnd> token_ends(std::string_view text, size_t max_tokens) const override {
+    std::vector<TokenEnd> ends;
+    for (size_t i = 0; i < text.size() && ends.size() < max_tokens;) {
+      while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+      if (i == text.size()) break;
+      while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+      ends.push_back({i, true});
+    }
+    return ends;
   }
 };
 
