@@ -3,6 +3,8 @@
 // request JSON. 1+ warm-up and R timed runs; prints one JSON line per measurement on stdout:
 //   {engine, mode, precision, threads, tokens, median_s, tok_per_s, runs[], peak_rss_mb, ...}
 // Peak RSS is the process's ru_maxrss, so run one (precision, length) per process for clean numbers.
+// --cancel-after S measures cancellation instead (bench/cancel_latency.sh): how long the forward
+// takes to stop after its CancelToken is cancelled S seconds in, and how long each layer takes.
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -13,12 +15,14 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "api/request.h"
 #include "backend/precision.h"
+#include "core/cancel.h"
 #include "core/error.h"
 #include "model/config.h"
 #include "model/qwen3.h"
@@ -54,6 +58,7 @@ struct Args {
   int threads = 0, runs = 3, warmup = 1;
   uint64_t seed = 1234;
   bool reference = false;
+  double cancel_after = 0;  // > 0: measure cancellation (bench_cancel)
 };
 
 // Times `fn` warmup + runs times; returns the timed durations in seconds.
@@ -90,22 +95,33 @@ nlohmann::json result_line(const Args& a, const char* mode, int64_t tokens, cons
   return j;
 }
 
-int bench_forward(const Args& a, const EngineOptions& eo) {
-  const double t0 = now_s();
+std::unique_ptr<Qwen3Model> load_model(const Args& a, const EngineOptions& eo) {
   ModelConfig cfg = load_model_config(a.model_dir + "/config.json");
   ModelWeights w = load_model_weights(a.model_dir, cfg);
-  Qwen3Model model(std::move(cfg), std::move(w), eo);
-  const double load_s = now_s() - t0;
-  const int64_t hidden = model.config().hidden_size;
+  return std::make_unique<Qwen3Model>(std::move(cfg), std::move(w), eo);
+}
+
+// n seeded random token ids below the jina special tokens.
+std::vector<int32_t> random_ids(const Args& a, const Qwen3Model& model, int64_t n) {
+  if (n < 1) fail("--tokens must be >= 1, found ", n);
   const int64_t vocab = std::min<int64_t>(model.config().vocab_size, kFirstSpecialId);
   if (vocab < 1) fail("model vocab_size must be >= 1, found ", model.config().vocab_size);
+  std::mt19937_64 rng(a.seed ^ uint64_t(n));
+  std::uniform_int_distribution<int32_t> dist(0, int32_t(vocab - 1));
+  std::vector<int32_t> ids(static_cast<size_t>(n));
+  for (auto& id : ids) id = dist(rng);
+  return ids;
+}
+
+int bench_forward(const Args& a, const EngineOptions& eo) {
+  const double t0 = now_s();
+  auto model_ptr = load_model(a, eo);
+  Qwen3Model& model = *model_ptr;
+  const double load_s = now_s() - t0;
+  const int64_t hidden = model.config().hidden_size;
   std::vector<float> h(static_cast<size_t>(hidden)), e(static_cast<size_t>(model.projector_dim()));
   for (int64_t n : a.tokens) {
-    if (n < 1) fail("--tokens must be >= 1, found ", n);
-    std::mt19937_64 rng(a.seed ^ uint64_t(n));
-    std::uniform_int_distribution<int32_t> dist(0, int32_t(vocab - 1));
-    std::vector<int32_t> ids(static_cast<size_t>(n));
-    for (auto& id : ids) id = dist(rng);
+    const std::vector<int32_t> ids = random_ids(a, model, n);
     const std::vector<int64_t> readout{n - 1};
     auto runs = time_runs(a, cat("forward ", a.precision, " N=", n), [&] {
       model.forward(ids, readout, h.data());
@@ -114,6 +130,82 @@ int bench_forward(const Args& a, const EngineOptions& eo) {
     auto j = result_line(a, "forward", n, runs, load_s);
     j["threads"] = model.threads();
     j["kernel_set"] = model.kernel_set();
+    std::printf("%s\n", j.dump().c_str());
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+// Per layer of one uncancelled forward (warm-up runs first): seconds from the previous layer's end
+// to its attention output (K/V + attention + o_proj) and to its end (+ MLP), from trace
+// timestamps (the trace downloads each traced tensor: a few ms per layer at 8K).
+nlohmann::json layer_times(Qwen3Model& model, const std::vector<int32_t>& ids, float* h) {
+  std::vector<double> attn, layer;
+  double last = now_s();
+  const TraceFn trace = [&](const std::string& name, int li, const float*, int64_t, int64_t) {
+    if (li < 0 && name == "embed") last = now_s();
+    if (name == "attn_out") attn.push_back(now_s() - last);
+    if (name == "layer_out") {
+      const double t = now_s();
+      layer.push_back(t - last);
+      last = t;
+    }
+  };
+  model.forward(ids, {int64_t(ids.size()) - 1}, h, &trace);
+  nlohmann::json j;
+  j["layer_s"] = layer;
+  j["attention_s"] = attn;
+  j["layer_max_s"] = *std::max_element(layer.begin(), layer.end());
+  j["layer_median_s"] = median(layer);
+  return j;
+}
+
+// Run i cancels its forward cancel_after + 0.37 i seconds in (so the cancels land at different
+// points of a layer) and times cancel() -> forward() throwing Cancelled: how long the compute
+// thread stays busy after its request is given up.
+int bench_cancel(const Args& a, const EngineOptions& eo) {
+  auto model = load_model(a, eo);
+  std::vector<float> h(static_cast<size_t>(model->config().hidden_size));
+  for (int64_t n : a.tokens) {
+    const std::vector<int32_t> ids = random_ids(a, *model, n);
+    const std::vector<int64_t> readout{n - 1};
+    for (int i = 0; i < a.warmup; ++i) model->forward(ids, readout, h.data());
+    std::vector<double> latency, cancelled_at;
+    for (int r = 0; r < a.runs; ++r) {
+      CancelToken token;
+      const double start = now_s(), after = a.cancel_after + 0.37 * r;
+      double t_cancel = 0;
+      std::thread canceller([&] {
+        std::this_thread::sleep_until(std::chrono::steady_clock::now() + std::chrono::duration<double>(after));
+        t_cancel = now_s();
+        token.cancel(CancelReason::client_gone);
+      });
+      bool stopped = false;
+      try {
+        model->forward(ids, readout, h.data(), nullptr, &token);
+      } catch (const Cancelled&) {
+        stopped = true;
+      }
+      const double t_free = now_s();
+      canceller.join();
+      if (!stopped) fail("the forward finished before the cancel ", after, " s in: use a longer --tokens");
+      latency.push_back(t_free - t_cancel);
+      cancelled_at.push_back(t_cancel - start);
+      std::fprintf(stderr, "cancel run %d: cancelled %.3f s in, compute thread free %.3f s later\n", r, t_cancel - start,
+                   t_free - t_cancel);
+    }
+    nlohmann::json j = layer_times(*model, ids, h.data());  // after the cancels: a full forward
+    j["engine"] = "lastrank";
+    j["mode"] = "cancel";
+    j["precision"] = a.precision;
+    j["threads"] = model->threads();
+    j["kernel_set"] = model->kernel_set();
+    j["tokens"] = n;
+    j["cancelled_at_s"] = cancelled_at;
+    j["cancel_latency_s"] = latency;
+    j["cancel_latency_median_s"] = median(latency);
+    j["cancel_latency_max_s"] = *std::max_element(latency.begin(), latency.end());
+    j["version"] = LASTRANK_VERSION;
     std::printf("%s\n", j.dump().c_str());
     std::fflush(stdout);
   }
@@ -159,6 +251,9 @@ int main(int argc, char** argv) {
   app.add_option("--seed", a.seed, "Seed of the random token ids");
   app.add_option("--request", a.request_path, "Jina request JSON: time a full rerank instead of a bare forward");
   app.add_flag("--reference", a.reference, "Use the scalar reference kernels (slow oracle)");
+  app.add_option("--cancel-after", a.cancel_after,
+                 "Measure cancellation (forward mode): cancel each run this many seconds in (+0.37 s per run)")
+      ->check(CLI::Range(0.0, 3600.0));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -169,7 +264,8 @@ int main(int argc, char** argv) {
     eo.precision = parse_precision(a.precision);
     eo.threads = a.threads;
     eo.reference_kernels = a.reference;
-    return a.request_path.empty() ? bench_forward(a, eo) : bench_rerank(a, eo);
+    if (!a.request_path.empty()) return bench_rerank(a, eo);
+    return a.cancel_after > 0 ? bench_cancel(a, eo) : bench_forward(a, eo);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_e2e: %s\n", e.what());
     return 1;

@@ -1,157 +1,215 @@
 #!/usr/bin/env python3
-# Renders bench/results/e2e.md from run_bench.sh's JSON lines (bench_e2e, bench_peer_hf.py,
-# bench_peer_llamacpp.sh all print the same schema), the machine facts and the exact commands.
+# Renders bench/results/e2e.md from run_bench.sh's JSON lines (bench_e2e, bench_workload.py and the peer
+# tools print the same schema; plus bench_kernels' fma_peak lines and tools/onnx_qwen3.py's checks), the
+# machine facts, the model's config.json (for the FLOP counts) and the exact commands.
 # Standard library only (runs on the host's Debian python3).
 import argparse
 import json
 import statistics
 
+ENGINE_ORDER = {"lastrank": 0, "hf-transformers": 1, "onnxruntime": 2, "llama.cpp": 3}
+MODE_ORDER = {"serve": 0, "cli": 1, "forward": 2}
+PREC_ORDER = {"fp32": 0, "bf16-weights": 1, "bf16": 2, "int8": 3, "int8rr": 4, "q8_0": 5}
+ENGINE_LABEL = {"hf-transformers": "HF transformers Qwen3Model (PyTorch, sdpa, OpenBLAS)",
+                "onnxruntime": "ONNX Runtime (CPU EP, GQA graph: tools/onnx_qwen3.py)",
+                "llama.cpp": "llama.cpp llama-bench (GGUF)"}
+MODE_LABEL = {"serve": "lastrank serve, warm request", "cli": "lastrank rerank, one-shot CLI",
+              "forward": "lastrank (bench_e2e)"}
+PREC_LABEL = {"int8": "int8", "int8rr": "int8 (reduce_range)", "q8_0": "Q8_0", "bf16": "bf16", "fp32": "fp32"}
 
-def cell_key(r):
-    return (r["engine"], r["precision"])
+
+def label(k):
+    engine, mode, prec = k
+    who = MODE_LABEL.get(mode, engine) if engine == "lastrank" else ENGINE_LABEL.get(engine, engine)
+    return f"{who} | {PREC_LABEL.get(prec, prec)}"
+
+
+def key(r):
+    return (r["engine"], r.get("mode", "forward"), r["precision"])
+
+
+def sort_keys(keys):
+    return sorted(keys, key=lambda k: (ENGINE_ORDER.get(k[0], 9), MODE_ORDER.get(k[1], 9), PREC_ORDER.get(k[2], 9), k[2]))
+
+
+def model_flops(cfg, n):
+    """Forward FLOPs over n tokens: 2 x linear weights per token + causal attention (QK^T and PV)."""
+    h, inter, layers = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
+    d = cfg.get("head_dim") or h // cfg["num_attention_heads"]
+    q, kv = cfg["num_attention_heads"] * d, cfg["num_key_value_heads"] * d
+    linear = layers * (h * (q + 2 * kv) + q * h + 3 * h * inter)
+    return 2.0 * linear * n + layers * 4.0 * cfg["num_attention_heads"] * d * n * (n + 1) / 2
+
+
+def gflops(cfg, r):
+    return model_flops(cfg, r["tokens"]) / r["median_s"] * 1e-9
+
+
+def load1(machine):
+    try:
+        return float(machine.get("uptime_before", "").split("load average:")[-1].split(",")[0])
+    except ValueError:
+        return None
+
+
+class Results:
+    def __init__(self, rows, cfg):
+        self.cfg = cfg
+        bench = [r for r in rows if "engine" in r and "tokens" in r]
+        self.forward = {(key(r), r["tokens"]): r for r in bench if "workload" not in r}
+        self.lengths = sorted({n for _, n in self.forward})
+        self.fkeys = sort_keys({k for k, _ in self.forward})
+        self.work = {(key(r), r["workload"]): r for r in bench if "workload" in r}
+        self.workloads = sorted({w for _, w in self.work})
+        self.wkeys = sort_keys({k for k, _ in self.work})
+        self.peak = {r["threads"]: r for r in rows if r.get("kernel") == "fma_peak"}
+        self.checks = [r for r in rows if "check" in r]
+        self.peers = [r for r in bench if r["engine"] != "lastrank"]
+
+    def workload_tokens(self, w):
+        ns = {r["tokens"] for (k, ww), r in self.work.items() if ww == w}
+        docs = {r.get("documents") for (k, ww), r in self.work.items() if ww == w} - {None}
+        return (f"{w}: {docs.pop()} docs, " if docs else f"{w}: ") + "/".join(str(n) for n in sorted(ns)) + " tokens"
+
+    def peak_line(self):
+        if not self.peak:
+            return "Machine fp32 FMA peak: not measured."
+        ks = self.peak[min(self.peak)]["kernel_set"]
+        parts = ", ".join(f"**{r['gflops']:.0f} GFLOP/s** at {t} thread{'s' if t > 1 else ''}" for t, r in sorted(self.peak.items()))
+        return f"Machine fp32 FMA peak (`bench_kernels --only fma`, {ks} vectors, 12 chains per thread): {parts}."
+
+
+def md_table(head, rows):
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * 2 + "---:|" * (len(head) - 2)]
+    return out + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def workload_table(R):
+    rows = []
+    for k in R.wkeys:
+        cells = []
+        for w in R.workloads:
+            r = R.work.get((k, w))
+            cells.append(f"**{r['median_s']:.2f} s** ({r['tok_per_s']:.0f} tok/s, {gflops(R.cfg, r):.0f} GFLOP/s)"
+                         if r else "–")
+        rows.append(label(k).split(" | ") + cells)
+    return md_table(["engine / path", "precision"] + [R.workload_tokens(w) for w in R.workloads], rows)
+
+
+def forward_table(R, fmt):
+    rows = []
+    for k in R.fkeys:
+        rows.append(label(k).split(" | ") + [fmt(R.forward[(k, n)]) if (k, n) in R.forward else "–" for n in R.lengths])
+    return md_table(["engine", "precision"] + [str(n) for n in R.lengths], rows)
 
 
 def fmt_cell(r):
-    runs = r["runs"]
-    toks = [r["tokens"] / t for t in runs]
+    toks = [r["tokens"] / t for t in r["runs"]]
     spread = f"{min(toks):.1f}–{max(toks):.1f}" if len(toks) > 1 else "1 run"
-    return f"**{r['tok_per_s']:.1f}** ({spread}; n={len(runs)})"
+    return f"**{r['tok_per_s']:.1f}** ({spread}; n={len(toks)})"
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--results", required=True)
-    ap.add_argument("--machine", required=True)
-    ap.add_argument("--commands", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--index", help="bench/RESULTS.md: its e2e-headline section is replaced")
-    a = ap.parse_args()
-
-    rows = [json.loads(l) for l in open(a.results) if l.strip().startswith("{")]
-    machine = dict(l.rstrip("\n").split("=", 1) for l in open(a.machine) if "=" in l)
-    commands = [l.rstrip("\n") for l in open(a.commands) if l.strip()]
-    lengths = sorted({r["tokens"] for r in rows if r.get("mode", "forward") == "forward"})
-    order = {"lastrank": 0, "hf-transformers": 1, "llama.cpp": 2}
-    prec_order = {"fp32": 0, "bf16-weights": 1, "bf16": 2, "int8": 3}
-    keys = sorted({cell_key(r) for r in rows if r.get("mode", "forward") == "forward"},
-                  key=lambda k: (order.get(k[0], 9), prec_order.get(k[1], 9), k[1]))
-    by = {(cell_key(r), r["tokens"]): r for r in rows if r.get("mode", "forward") == "forward"}
-    label = {"lastrank": "lastrank (bench_e2e)", "hf-transformers": "HF transformers Qwen3Model (sdpa, OpenBLAS)",
-             "llama.cpp": "llama.cpp llama-bench (GGUF)"}
-
+def ratio_tables(R):
     out = []
-    w = out.append
-    w("# End-to-end prefill benchmark: lastrank vs HF transformers vs llama.cpp")
-    w("")
-    w("Generated by `bench/run_bench.sh` (do not edit by hand; rerun it). One sequence of N random token ids")
-    w("(< 151669, seeded), batch 1, the full forward to the last position. lastrank also applies the jina")
-    w("projector at the readout row; HF `Qwen3Model` and llama-bench do not (negligible: 0.8 M MACs).")
-    w("llama-bench's prompt pass computes the LM-head logits of the last token (also negligible).")
-    w("Checkpoint: exact jina-reranker-v3 shapes (Qwen3-0.6B backbone, 28 layers, 1024→512→512 projector),")
-    w(f"random bf16 weights from `make_checkpoint --seed {machine.get('seed', '?')}`; the GGUF is a BF16")
-    w("conversion of the same weights (`tools/make_gguf.sh`). Speed does not depend on weight values.")
-    w("")
-    w("## Machine")
-    w("")
-    w(f"- CPU: {machine.get('lscpu_model', '?')}, {machine.get('cpus', '?')} CPUs; SIMD flags present: "
-      f"`{machine.get('flags', '').strip() or 'none of avx512*/amx'}`")
-    w(f"- Memory: {machine.get('mem', '?')}; kernel {machine.get('kernel', '?')}; {machine.get('os', '?')}")
-    w(f"- Load: before `{machine.get('uptime_before', '?').strip()}`; after `{machine.get('uptime_after', '?').strip()}`")
-    w(f"- lastrank: commit {machine.get('commit', '?')}, {machine.get('cxx', '?')}, Release, -march=native")
-    if machine.get("peer_versions"):
-        w(f"- Peers (Debian sid chroot): {machine['peer_versions'].rstrip(', ')}")
-    w(f"- Threads: {machine.get('threads', '?')} for every engine")
-    try:
-        load1 = float(machine.get("uptime_before", "").split("load average:")[-1].split(",")[0])
-    except ValueError:
-        load1 = None
-    if load1 is None or load1 > 0.5:
-        w("")
-        w(f"**Warning: the 1-minute load average was {load1} before the run (other jobs were using the CPUs).**")
-        w("These numbers are not comparable with a quiet-machine run; rerun `bench/run_bench.sh` when load < 0.5.")
-    w("")
-    w("## Prefill throughput, tokens/s")
-    w("")
-    w("Median over the timed runs in bold; in brackets the range of per-run tok/s and the number of timed runs.")
-    w("")
-    w("| engine | precision | " + " | ".join(str(n) for n in lengths) + " |")
-    w("|---|---|" + "---:|" * len(lengths))
-    for k in keys:
-        cells = [fmt_cell(by[(k, n)]) if (k, n) in by else "–" for n in lengths]
-        w(f"| {label.get(k[0], k[0])} | {k[1]} | " + " | ".join(cells) + " |")
-    w("")
-    for ref, what in ((("hf-transformers", "fp32"), "HF transformers fp32 (issue #4: bf16 >= 1.3x, int8 >= 3x)"),
-                      (("llama.cpp", "bf16"), "llama.cpp BF16 (issue #4: bf16 >= 3x)")):
-        if not any(k == ref for k in keys):
+    for ref in (("hf-transformers", "forward", "fp32"), ("onnxruntime", "forward", "fp32"), ("llama.cpp", "forward", "bf16")):
+        if ref not in R.fkeys:
             continue
-        w(f"Speed relative to {what}:")
-        w("")
-        w("| engine | precision | " + " | ".join(str(n) for n in lengths) + " |")
-        w("|---|---|" + "---:|" * len(lengths))
-        for k in keys:
-            if k == ref or k[0] != "lastrank":
-                continue
-            cells = [f"{by[(k, n)]['tok_per_s'] / by[(ref, n)]['tok_per_s']:.2f}×"
-                     if (k, n) in by and (ref, n) in by else "–" for n in lengths]
-            w(f"| {label.get(k[0], k[0])} | {k[1]} | " + " | ".join(cells) + " |")
-        w("")
-    w("## Peak resident memory, MB (ru_maxrss of the process, one process per cell)")
-    w("")
-    w("| engine | precision | " + " | ".join(str(n) for n in lengths) + " |")
-    w("|---|---|" + "---:|" * len(lengths))
-    for k in keys:
-        cells = [f"{by[(k, n)]['peak_rss_mb']:.0f}" if (k, n) in by else "–" for n in lengths]
-        w(f"| {label.get(k[0], k[0])} | {k[1]} | " + " | ".join(cells) + " |")
-    w("")
-    w("lastrank's RSS counts the mmapped bf16 checkpoint pages it touched plus any packed copy of the weights")
-    w("(bf16 weights stay 2 bytes each in fp32 and bf16 mode; int8 packs 1 byte plus scales where it quantizes);")
-    w("HF loads fp32 weights (~2.4 GB) plus Python/torch; llama.cpp mmaps the GGUF.")
-    w("")
-    w("## Runs")
-    w("")
-    w("Every cell: 1 untimed warm-up, then the timed runs, unless stated here. At the longest lengths the peers")
-    w("use fewer runs because of the time budget (llama-bench: `-r 1 --no-warmup`; HF: no separate warm-up).")
-    w("Per-run seconds:")
-    w("")
-    for k in keys:
-        for n in lengths:
-            r = by.get((k, n))
-            if r:
-                wu = r.get("warmup", "llama-bench default" if k[0] == "llama.cpp" else "?")
-                w(f"- {k[0]} {k[1]} N={n}: " + ", ".join(f"{t:.3f}" for t in r["runs"])
-                  + f" s (warm-up: {wu}; median {statistics.median(r['runs']):.3f} s)")
-    w("")
-    w("## Commands")
-    w("")
-    w("```")
-    w("bench/run_bench.sh   # environment: " + f"LENGTHS=\"{machine.get('lengths', '')}\"")
-    for c in commands:
-        w(c)
-    w("```")
-    w("")
-    w(f"Raw logs of this run: `{machine.get('raw', '?')}` (not committed); the JSON lines are in "
-      f"`{a.results.split('/')[-1]}` next to this file.")
-    open(a.out, "w").write("\n".join(out) + "\n")
-    if a.index:
-        update_index(a.index, headline(keys, by, lengths, label, machine))
+        rows = [label(k).split(" | ") + [f"{R.forward[(k, n)]['tok_per_s'] / R.forward[(ref, n)]['tok_per_s']:.2f}×"
+                                         if (k, n) in R.forward and (ref, n) in R.forward else "–" for n in R.lengths]
+                for k in R.fkeys if k[0] == "lastrank"]
+        out += [f"Speed relative to {label(ref).replace(' | ', ' ')}:", ""] + md_table(
+            ["engine", "precision"] + [str(n) for n in R.lengths], rows) + [""]
+    return out
 
 
-def headline(keys, by, lengths, label, machine):
-    """The short table bench/RESULTS.md shows: median tok/s per engine/precision and length."""
-    try:
-        busy = float(machine.get("uptime_before", "").split("load average:")[-1].split(",")[0]) > 0.5
-    except ValueError:
-        busy = True
-    h = ["**Busy machine: not comparable numbers, rerun on a quiet machine.**", ""] if busy else []
-    h += [f"Prefill tok/s, {machine.get('threads', '?')} threads, median of the timed runs; "
-         f"{machine.get('lscpu_model', '?')} ({machine.get('cpus', '?')} CPUs), load before: "
-         f"`{machine.get('uptime_before', '?').split('load average:')[-1].strip()}`; commit {machine.get('commit', '?')}.",
-         "", "| engine | precision | " + " | ".join(str(n) for n in lengths) + " | peak RSS (MB, longest) |",
-         "|---|---|" + "---:|" * len(lengths) + "---:|"]
-    for k in keys:
-        cells = [f"{by[(k, n)]['tok_per_s']:.1f}" if (k, n) in by else "–" for n in lengths]
-        longest = [by[(k, n)] for n in lengths if (k, n) in by][-1]
-        h.append(f"| {label.get(k[0], k[0])} | {k[1]} | " + " | ".join(cells) + f" | {longest['peak_rss_mb']:.0f} |")
+def check_lines(R):
+    if not R.checks:
+        return ["No peer correctness checks in this run."]
+    rows = [[c["onnx"], str(c["tokens"]), f"{c['max_abs']:.2e}", f"{c['ref_max_abs']:.2f}", f"{c['min_cos']:.6f}",
+             f"{c['last_cos']:.6f}", "pass" if c["pass"] else "**FAIL**"] for c in R.checks]
+    return ["ONNX Runtime's last_hidden_state against transformers Qwen3Model fp32 on the bench checkpoint "
+            "(seeded random ids; `tools/onnx_qwen3.py check`):", ""] + md_table(
+        ["model", "tokens", "max abs diff", "max abs of ref", "min cosine (positions)", "last-position cosine", "verdict"],
+        rows)
+
+
+def peer_notes(R):
+    out = []
+    for r in R.peers:
+        if r.get("blas") and not any("openblas_get_corename" in l for l in out):
+            b = r["blas"]
+            out.append(f"- HF transformers' BLAS: `{b.get('openblas_get_config', b.get('openblas', '?'))}`, core "
+                       f"`{b.get('openblas_get_corename', '?')}`, OPENBLAS_* in its environment: `{b.get('env') or 'none'}`; "
+                       f"torch: `{'; '.join(b.get('torch_blas', []))}` (openblas_get_corename)")
+        if r["engine"] == "onnxruntime" and not any("ONNX Runtime" in l for l in out):
+            out.append(f"- ONNX Runtime {r['versions']['onnxruntime']}, session providers {r.get('providers')}, "
+                       "intra-op threads = the engine threads, inter-op 1, ORT_ENABLE_ALL")
+        if r["engine"] == "llama.cpp" and not any("llama-bench build" in l for l in out):
+            out.append(f"- llama-bench build {r.get('build', '?')}")
+    return out
+
+
+def machine_lines(machine):
+    m = machine.get
+    out = [f"- CPU: {m('lscpu_model', '?')}, {m('cpus', '?')} CPUs; SIMD flags present: `{m('flags', '').strip() or 'none'}`",
+           f"- Memory: {m('mem', '?')}; kernel {m('kernel', '?')}; {m('os', '?')}",
+           f"- Load: before `{m('uptime_before', '?').strip()}`; after `{m('uptime_after', '?').strip()}`",
+           f"- lastrank: commit {m('commit', '?')}, {m('cxx', '?')}, Release (kernel set chosen at run time)"]
+    if m("peer_versions"):
+        out.append(f"- Peers (Debian sid chroot): {m('peer_versions').rstrip(', ')}")
+    out.append(f"- Threads: {m('threads', '?')} for every engine; host OPENBLAS_* (unset for the peers' commands): "
+               f"`{m('host_openblas_env', '').strip() or 'none'}`")
+    l1 = load1(machine)
+    if l1 is None or l1 > 0.5:
+        out += ["", f"**Warning: the 1-minute load average was {l1} before the run (other jobs were using the CPUs).**",
+                "These numbers are not comparable with a quiet-machine run; rerun `bench/run_bench.sh` when load < 0.5."]
+    return out
+
+
+def runs_lines(R):
+    out = []
+    for (k, tag), r in sorted(list(R.forward.items()) + list(R.work.items()), key=lambda x: str(x[0][1])):
+        wu = r.get("warmup", "llama-bench default" if k[0] == "llama.cpp" else "?")
+        out.append(f"- {k[0]} {k[1]} {k[2]} {'N=' if isinstance(tag, int) else 'workload '}{tag} ({r['tokens']} tokens): "
+                   + ", ".join(f"{t:.3f}" for t in r["runs"]) + f" s (warm-up: {wu}; median {statistics.median(r['runs']):.3f} s)")
+    return out
+
+
+def render(R, machine, commands, results_name):
+    out = ["# End-to-end benchmark: lastrank vs PyTorch (HF transformers), ONNX Runtime, llama.cpp", "",
+           "Generated by `bench/run_bench.sh` (do not edit by hand; rerun it). Checkpoint: exact jina-reranker-v3 shapes",
+           f"(Qwen3-0.6B backbone, {R.cfg['num_hidden_layers']} layers, 1024→512→512 projector), random bf16 weights from",
+           f"`make_checkpoint --seed {machine.get('seed', '?')}`; every peer runs the same weights (GGUF and ONNX are conversions",
+           "of it). Speed does not depend on the weight values.", "", "## Machine", ""] + machine_lines(machine)
+    out += ["", "## Realistic workloads: one rerank request", "", R.peak_line(), "",
+            "lastrank: the whole request (tokenize, one forward over the listwise prompt, projector, scores). "
+            "`serve`: a warm server (model loaded), client wall time over loopback. `CLI`: one `lastrank rerank` "
+            "process (model load included, page cache warm). Peers: a **bare forward over the same number of random "
+            "token ids** (no tokenizer, no scoring: less work than lastrank does). GFLOP/s = model FLOPs of the forward "
+            "(2 × linear weights per token + causal attention) / time.", ""] + workload_table(R)
+    out += ["", "## Bare forward over N random token ids, tokens/s", "",
+            "One sequence, batch 1, to the last position (lastrank also applies the projector there). Median in bold; "
+            "in brackets the per-run range and the number of timed runs.", ""] + forward_table(R, fmt_cell) + [""]
+    out += ["### Effective GFLOP/s (model FLOPs / median time)", "", R.peak_line(), ""]
+    out += forward_table(R, lambda r: f"{gflops(R.cfg, r):.0f}") + [""] + ratio_tables(R)
+    out += ["## Peer correctness and set-up", ""] + check_lines(R) + [""] + peer_notes(R)
+    out += ["", "## Peak resident memory, MB (ru_maxrss / VmHWM of the process)", ""]
+    out += forward_table(R, lambda r: f"{r['peak_rss_mb']:.0f}")
+    out += ["", "## Runs", "", "Per-run seconds:", ""] + runs_lines(R)
+    out += ["", "## Commands", "", "```", f"bench/run_bench.sh   # LENGTHS=\"{machine.get('lengths', '')}\" "
+            f"WORKLOADS=\"{machine.get('workloads', '')}\" LAYERS={machine.get('layers', '?')}"] + commands + ["```", ""]
+    out.append(f"Raw logs of this run: `{machine.get('raw', '?')}` (not committed); the JSON lines are in `{results_name}`.")
+    return out
+
+
+def headline(R, machine):
+    l1 = load1(machine)
+    h = ["**Busy machine: not comparable numbers, rerun on a quiet machine.**", ""] if l1 is None or l1 > 0.5 else []
+    h += [f"{machine.get('lscpu_model', '?')} ({machine.get('cpus', '?')} CPUs), {machine.get('threads', '?')} threads, "
+          f"load before: `{machine.get('uptime_before', '?').split('load average:')[-1].strip()}`; commit "
+          f"{machine.get('commit', '?')}. {R.peak_line()}", "", "One rerank request (peers: bare forward, same token count):", ""]
+    h += workload_table(R) + ["", "Bare forward over N random token ids, tok/s (median):", ""]
+    h += forward_table(R, lambda r: f"{r['tok_per_s']:.1f}")
     return h
 
 
@@ -163,6 +221,24 @@ def update_index(path, lines):
     pre, rest = text.split(begin, 1)
     post = rest.split(end, 1)[1]
     open(path, "w").write(pre + begin + "\n" + "\n".join(lines) + "\n" + end + post)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--machine", required=True)
+    ap.add_argument("--commands", required=True)
+    ap.add_argument("--config", required=True, help="the bench checkpoint's config.json (FLOP counts)")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--index", help="bench/RESULTS.md: its e2e-headline section is replaced")
+    a = ap.parse_args()
+    rows = [json.loads(l) for l in open(a.results) if l.strip().startswith("{")]
+    machine = dict(l.rstrip("\n").split("=", 1) for l in open(a.machine) if "=" in l)
+    commands = [l.rstrip("\n") for l in open(a.commands) if l.strip()]
+    R = Results(rows, json.load(open(a.config)))
+    open(a.out, "w").write("\n".join(render(R, machine, commands, a.results.split("/")[-1])) + "\n")
+    if a.index:
+        update_index(a.index, headline(R, machine))
 
 
 if __name__ == "__main__":

@@ -2,9 +2,14 @@
 # Peer benchmark: HF transformers Qwen3Model prefill over N random token ids (< 151669, seeded), the
 # PyTorch counterpart of bench/bench_e2e. Runs in the reference chroot (tools/ref_env.sh run ...).
 # Prints one JSON line in bench_e2e's schema: {engine, precision, threads, tokens, median_s, tok_per_s,
-# runs[], peak_rss_mb, versions}. Run one length per process so peak RSS means something.
+# runs[], peak_rss_mb, versions, blas}. Run one length per process so peak RSS means something.
+# The BLAS that torch's fp32 GEMM runs (OpenBLAS's build config and the core kernel it picked, and any
+# OPENBLAS_* variables that steer it) is printed on stderr and recorded under "blas": a peer whose
+# BLAS fell back to an old or generic kernel must show.
 import argparse
+import ctypes
 import json
+import os
 import resource
 import statistics
 import sys
@@ -15,6 +20,21 @@ import transformers
 from transformers import Qwen3Model
 
 kFirstSpecialId = 151669  # ids >= this are the jina special tokens; random prompts stay below
+
+
+def blas_info() -> dict:
+    """torch's BLAS as built, and the library it loaded: OpenBLAS's config and core name when it is OpenBLAS."""
+    info = {"torch_blas": sorted({w.strip(" ,") for w in torch.__config__.show().split() if "BLAS" in w}),
+            "env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")}}
+    try:
+        lib = ctypes.CDLL("libblas.so.3")  # already loaded by torch: the alternative in use
+        for fn in ("openblas_get_config", "openblas_get_corename"):
+            getattr(lib, fn).restype = ctypes.c_char_p
+            info[fn] = getattr(lib, fn)().decode()
+        info["openblas_num_threads"] = lib.openblas_get_num_threads()
+    except (OSError, AttributeError) as e:
+        info["openblas"] = f"not OpenBLAS or not found ({e})"
+    return info
 
 
 def main() -> int:
@@ -31,6 +51,8 @@ def main() -> int:
         ap.error("--tokens and --runs must be >= 1, --warmup >= 0")
 
     torch.set_num_threads(a.threads)
+    blas = blas_info()
+    print(f"hf: BLAS {json.dumps(blas)}", file=sys.stderr, flush=True)
     dtype = torch.float32 if a.dtype == "fp32" else torch.bfloat16
     t0 = time.perf_counter()
     model = Qwen3Model.from_pretrained(a.model, dtype=dtype).eval()
@@ -57,6 +79,7 @@ def main() -> int:
         "peak_rss_mb": round(rss_mb, 1), "load_s": load_s,
         "attn_implementation": getattr(model.config, "_attn_implementation", None),
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
+        "blas": blas,
     }), flush=True)
     return 0
 
