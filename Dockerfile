@@ -23,7 +23,7 @@ ARG LASTRANK_NATIVE=OFF
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ make cmake ninja-build pkg-config \
-      nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libutf8proc-dev \
+      nlohmann-json3-dev libxxhash-dev libboost1.81-dev libcli11-dev libutf8proc-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -47,7 +47,10 @@ COPY --from=build /build/lastrank /usr/local/bin/lastrank
 RUN lastrank --version
 
 # /data is the Hugging Face home (its hub/ is the cache); mount a host cache there, read-only is fine.
+# The packed-weight cache (docs/model-files.md) is off: a fresh container would write ~0.9 GB into its
+# own layer and never start again from it. Mount a volume and set LASTRANK_WEIGHT_CACHE to it instead.
 ENV HF_HOME=/data \
+    LASTRANK_WEIGHT_CACHE=off \
     LASTRANK_MODEL=jinaai/jina-reranker-v3 \
     LASTRANK_HOST=0.0.0.0 \
     LASTRANK_PORT=8080

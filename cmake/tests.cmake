@@ -7,6 +7,9 @@ find_package(GTest REQUIRED)
 include(GoogleTest)
 
 set(LASTRANK_TEST_MODELS "${CMAKE_BINARY_DIR}/test-models")
+# The CLI and server default to a packed-weight cache in the home directory (docs/model-files.md);
+# tests use one in the build tree instead.
+set(LASTRANK_TEST_ENV "LASTRANK_WEIGHT_CACHE=${CMAKE_BINARY_DIR}/weight-cache")
 
 # Cross builds (cmake/aarch64-linux-gnu.cmake) run their binaries through
 # CMAKE_CROSSCOMPILING_EMULATOR. ctest and gtest_discover_tests apply it themselves; the scripts
@@ -29,6 +32,13 @@ if(TARGET make_checkpoint)
   set_tests_properties(generate_test_models PROPERTIES FIXTURES_SETUP test_models)
 endif()
 
+# The server tests talk HTTP through cpp-httplib's client (Debian's package ships only a pkg-config file).
+find_package(httplib CONFIG QUIET)
+if(NOT TARGET httplib::httplib)
+  pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib)
+  add_library(httplib::httplib ALIAS PkgConfig::HTTPLIB)
+endif()
+
 file(GLOB LASTRANK_TEST_SRC CONFIGURE_DEPENDS tests/unit/*_test.cpp tests/golden/*_test.cpp tests/server/*_test.cpp)
 foreach(src ${LASTRANK_TEST_SRC})
   get_filename_component(name ${src} NAME_WE)
@@ -36,15 +46,19 @@ foreach(src ${LASTRANK_TEST_SRC})
   get_filename_component(group ${dir} NAME)
   add_executable(${name} ${src})
   target_link_libraries(${name} PRIVATE lastrank_lib GTest::gtest GTest::gtest_main)
+  set(labels ${group})
   if(group STREQUAL "server" AND TARGET lastrank_server)
-    target_link_libraries(${name} PRIVATE lastrank_server)
+    target_link_libraries(${name} PRIVATE lastrank_server httplib::httplib)
+  endif()
+  if(name MATCHES "_slow_clients_test$")  # 1,000 connections for ~10 s: label slow, not under ASan
+    set(labels ${group} slow nosan)
   endif()
   target_compile_definitions(${name} PRIVATE
     LASTRANK_SOURCE_DIR="${CMAKE_SOURCE_DIR}" LASTRANK_BINARY_DIR="${CMAKE_BINARY_DIR}"
     LASTRANK_DEPS_DIR="${LASTRANK_DEPS_DIR}" LASTRANK_TEST_MODELS="${LASTRANK_TEST_MODELS}"
     $<$<TARGET_EXISTS:lastrank>:LASTRANK_CLI="${LASTRANK_CLI_RUN}">)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS ${group} FIXTURES_REQUIRED test_models)
+    PROPERTIES LABELS "${labels}" FIXTURES_REQUIRED test_models ENVIRONMENT "${LASTRANK_TEST_ENV}")
 endforeach()
 
 # CLI end-to-end tests: tests/cli/*.sh, run as `bash script LASTRANK_BIN MODELS_DIR SOURCE_DIR`;
@@ -57,8 +71,11 @@ if(TARGET lastrank)
     set(labels cli)
     if(name STREQUAL "qemu_golden")  # slow; scripts/test.sh runs it as a step of its own
       set(labels cli qemu nosan)
+    elseif(name STREQUAL "onnx_builder")  # the reference chroot's python, no lastrank code under test
+      set(labels cli peers nosan)
     endif()
-    set_tests_properties(cli_${name} PROPERTIES LABELS "${labels}" FIXTURES_REQUIRED test_models SKIP_RETURN_CODE 77)
+    set_tests_properties(cli_${name} PROPERTIES LABELS "${labels}" FIXTURES_REQUIRED test_models SKIP_RETURN_CODE 77
+      ENVIRONMENT "${LASTRANK_TEST_ENV}")
   endforeach()
   # Deployment tests: tests/deploy/*.sh, same arguments; exit 77 = skipped (says why: no container
   # engine, an opt-in test not enabled). Label deploy, not run under the sanitizers (nosan).
@@ -66,7 +83,8 @@ if(TARGET lastrank)
   foreach(src ${LASTRANK_DEPLOY_TESTS})
     get_filename_component(name ${src} NAME_WE)
     add_test(NAME deploy_${name} COMMAND bash ${src} ${LASTRANK_CLI_RUN} ${LASTRANK_TEST_MODELS} ${CMAKE_SOURCE_DIR})
-    set_tests_properties(deploy_${name} PROPERTIES LABELS "deploy;nosan" FIXTURES_REQUIRED test_models SKIP_RETURN_CODE 77)
+    set_tests_properties(deploy_${name} PROPERTIES LABELS "deploy;nosan" FIXTURES_REQUIRED test_models SKIP_RETURN_CODE 77
+      ENVIRONMENT "${LASTRANK_TEST_ENV}")
   endforeach()
 endif()
 

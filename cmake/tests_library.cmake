@@ -32,7 +32,7 @@ endif()
 # python3-numpy), the import smoke test and the example under every interpreter the module was
 # built for. A missing interpreter or pytest skips (exit 77) with the reason.
 if(LASTRANK_PYTHON_MODULES AND TARGET lastrank)
-  set(_py_env PYTHONPATH=${LASTRANK_PYTHON_DIR} PYTHONDONTWRITEBYTECODE=1 LASTRANK_CLI=$<TARGET_FILE:lastrank> ${_test_env})
+  set(_py_env PYTHONPATH=${LASTRANK_PYTHON_DIR} PYTHONDONTWRITEBYTECODE=1 LASTRANK_CLI=$<TARGET_FILE:lastrank> ${_test_env} ${LASTRANK_TEST_ENV})
   add_test(NAME python_pytest
     COMMAND ${CMAKE_COMMAND} -E env ${_py_env} bash -c
       "/usr/bin/python3 -c 'import pytest' 2>/dev/null || { echo 'SKIP: /usr/bin/python3 has no pytest (apt-get install python3-pytest)'; exit 77; }; exec /usr/bin/python3 -m pytest -q -p no:cacheprovider ${CMAKE_SOURCE_DIR}/tests/python")

@@ -39,9 +39,13 @@ if cmp -s "$TMP/t1.json" "$TMP/t2.json" && cmp -s "$TMP/t2.json" "$TMP/t3.json";
 sets=$("$BIN" --version | sed -n 's/^supported: //p' | tr -d ',')
 [ -n "$sets" ] || { echo "FAIL: --version lists no supported kernel set"; fails=$((fails+1)); }
 for set in $sets; do
-  for t in 1 2; do LASTRANK_ISA=$set "$BIN" rerank --model "$MODEL" --input "$TMP/req.json" --threads $t >"$TMP/s$t.json"; done
-  if cmp -s "$TMP/s1.json" "$TMP/s2.json"; then passes=$((passes+1)); else
-    echo "FAIL determinism on kernel set $set: --threads 1 vs 2 differ"; fails=$((fails+1)); fi
+  for prec in bf16 int8; do
+    for t in 1 2; do
+      LASTRANK_ISA=$set "$BIN" rerank --model "$MODEL" --input "$TMP/req.json" --threads $t --precision $prec >"$TMP/s$t.json"
+    done
+    if cmp -s "$TMP/s1.json" "$TMP/s2.json"; then passes=$((passes+1)); else
+      echo "FAIL determinism on kernel set $set, --precision $prec: --threads 1 vs 2 differ"; fails=$((fails+1)); fi
+  done
 done
 if LASTRANK_ISA=sse9 "$BIN" rerank --model "$MODEL" --input "$TMP/req.json" >/dev/null 2>"$TMP/err.txt"; then
   echo "FAIL: LASTRANK_ISA=sse9 accepted"; fails=$((fails+1))
@@ -50,6 +54,22 @@ elif grep -q 'unknown kernel set "sse9"; valid names: x86_64' "$TMP/err.txt"; th
 echo '{"query": "q", "documents": ["a", "b", "c"], "top_n": 2, "return_documents": false}' >"$TMP/req2.json"
 "$BIN" rerank --model "$MODEL" --input "$TMP/req2.json" >"$TMP/out.json"
 check top-n 'len(j["results"]) == 2 and all(set(r) == {"index", "relevance_score"} for r in j["results"])'
+# --max-chunks-per-doc: the CLI's default for requests (docs/server.md "Chunking"); 20 one-token
+# words with 8-token documents = chunks of 8 + 8 + 4 words; the request's own value wins.
+W="apple banana water light river music table window yellow orange silver forest winter summer bridge castle house doctor market planet"
+echo "{\"query\": \"house doctor\", \"documents\": [\"$W\", \"short\"]}" >"$TMP/req3.json"
+"$BIN" rerank --model "$MODEL" --input "$TMP/req3.json" --max-doc-tokens 8 --max-chunks-per-doc 3 >"$TMP/out.json"
+check chunk-field 'sorted(r["index"] for r in j["results"]) == [0, 1] and all(("chunk" in r) == (r["index"] == 0) for r in j["results"]) and [r["chunk"] for r in j["results"] if r["index"] == 0][0]["index"] in (0, 1, 2)'
+"$BIN" rerank --model "$MODEL" --input "$TMP/req3.json" --max-doc-tokens 8 >"$TMP/t4.json"
+sed 's/}$/, "max_chunks_per_doc": 1}/' "$TMP/req3.json" >"$TMP/req4.json"
+"$BIN" rerank --model "$MODEL" --input "$TMP/req4.json" --max-doc-tokens 8 --max-chunks-per-doc 3 >"$TMP/t5.json"
+if cmp -s "$TMP/t4.json" "$TMP/t5.json"; then passes=$((passes+1)); else
+  echo "FAIL max_chunks_per_doc 1 in the request must override --max-chunks-per-doc and truncate"; fails=$((fails+1)); fi
+# --verbose: model_loaded names each load phase with wall and CPU seconds; request_done follows.
+"$BIN" rerank --model "$MODEL" --input "$TMP/req2.json" --verbose 2>"$TMP/events.txt" >/dev/null
+python3 -c 'import json, sys; print(json.dumps([json.loads(l) for l in open(sys.argv[1])]))' "$TMP/events.txt" >"$TMP/out.json" \
+  || { echo "FAIL --verbose: stderr is not JSON lines"; cat "$TMP/events.txt"; }
+check verbose-phases '[e["event"] for e in j] == ["model_loaded", "request_done"] and [p["phase"] for p in j[0]["phases"]] == ["config", "tokenizer", "weights_open", "weights_prepare", "finish"] and all(p["seconds"] >= 0 and p["cpu_seconds"] >= 0 for p in j[0]["phases"]) and j[1]["tokens"] > 0'
 printf '"Hello world"\n"日本語のテキスト 123"\n"a<|im_end|>b"\n' | "$BIN" tokenize --model "$MODEL" --jsonl >"$TMP/tok.txt"
 if [ "$(cat "$TMP/tok.txt")" = "$(printf '[9707,1879]\n[101059,102819,15767,56833,61803,70534,220,16,17,18]\n[64,151645,65]')" ]; then
   passes=$((passes+1)); else echo "FAIL tokenize:"; cat "$TMP/tok.txt"; fails=$((fails+1)); fi

@@ -127,9 +127,9 @@ TEST_P(ForwardGolden, MatchesHuggingFace) {
       std::map<std::string, std::vector<float>> seen;
       TraceFn trace = [&](const std::string& n, int layer, const float* d, int64_t r, int64_t c) {
         seen[n + "/" + std::to_string(layer)] = std::vector<float>(d, d + r * c);
-        if (n == "embed" || n == "layer_out") EXPECT_EQ(c, hidden);
-        if (n == "layer_out" && layer < n_layers - 1) EXPECT_EQ(r, rows);
-        if (n == "layer_out" && layer == n_layers - 1) EXPECT_EQ(r, R);
+        if (n == "embed" || n == "layer_out") { EXPECT_EQ(c, hidden); }
+        if (n == "layer_out" && layer < n_layers - 1) { EXPECT_EQ(r, rows); }
+        if (n == "layer_out" && layer == n_layers - 1) { EXPECT_EQ(r, R); }
       };
       std::vector<float> out(size_t(R * hidden), NAN);
       model->forward(ids, readout, out.data(), &trace);

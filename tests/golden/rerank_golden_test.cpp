@@ -34,6 +34,12 @@ constexpr double kFp32EmbedTol = 1e-4;
 // worst (they were 3e-2 / 5e-2, loose enough to hide a real regression).
 constexpr double kBf16ScoreTol = 5e-3;
 constexpr double kBf16EmbedTol = 1e-2;
+// int8 with every layer int8 (int8_leading_layers = 0; the fixtures have 2-3 layers, fewer than
+// the mode's bf16 lead-in), on every kernel set: the int8 kernels differ per set (6-bit weights
+// on avx2, 7-bit with VNNI). Measured worst on these cases (2026-11-30, Zen 5, all six x86 sets):
+// score 5.3e-3 (avx2, x86_64, avx512; 5.0e-3 with VNNI), embedding rel 7.0e-3; bounds ~3x that.
+constexpr double kInt8ScoreTol = 1.5e-2;
+constexpr double kInt8EmbedTol = 2e-2;
 // The scalar oracle runs O(L^2) double attention; keep it to the small cases.
 constexpr int64_t kOracleMaxTokens = 1200;
 
@@ -185,9 +191,17 @@ void run_variant(const nlohmann::json& c, const Variant& var) {
   check_ranked(c, var, cpu::kernel_set_name(cpu::active_kernel_set()), resp.total_tokens, got);
 }
 
+// The relevance scores of case c under opt, in result order.
+std::vector<float> scores_of(const nlohmann::json& c, const EngineOptions& opt) {
+  const RerankResponse resp = make_reranker(c["model"], opt, options_of(c), false, false)->rerank(request_of(c));
+  std::vector<float> s;
+  for (const RerankItem& it : resp.results) s.push_back(it.relevance_score);
+  return s;
+}
+
 // The variants run on kernel set `set` (the param's last element): all of them on the set this CPU
-// picks by default; the fast fp32 and bf16 paths on every other set (the scalar oracle does not
-// depend on the set, bf16-weights is the bf16 path without AVX512_BF16).
+// picks by default; the fast fp32, bf16 and int8 paths on every other set (the scalar oracle does
+// not depend on the set, bf16-weights is the bf16 path without AVX512_BF16).
 class RerankGolden : public cpu::KernelSetTest<std::tuple<std::string, cpu::KernelSet>> {};
 
 TEST_P(RerankGolden, MatchesReference) {
@@ -215,6 +229,13 @@ TEST_P(RerankGolden, MatchesReference) {
     run_variant(c, {"fp32-reference", oracle, kFp32ScoreTol, kFp32EmbedTol});
   if (default_set) run_variant(c, {"bf16-weights", fast16, kBf16ScoreTol, kBf16EmbedTol, false, true});
   run_variant(c, {"bf16", fast16dot, kBf16ScoreTol, kBf16EmbedTol});
+  EngineOptions fast8 = fast32;
+  fast8.precision = Precision::int8;
+  fast8.int8_leading_layers = 0;
+  run_variant(c, {"int8", fast8, kInt8ScoreTol, kInt8EmbedTol});
+  EngineOptions one8 = fast8;
+  one8.threads = 1;
+  EXPECT_EQ(scores_of(c, one8), scores_of(c, fast8)) << "int8 scores differ between 1 and 2 threads";
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, RerankGolden, ::testing::Combine(::testing::ValuesIn(case_names()), cpu::all_kernel_sets()),
