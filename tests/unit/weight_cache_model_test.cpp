@@ -19,6 +19,7 @@
 #include "model/config.h"
 #include "model/qwen3.h"
 #include "rerank/reranker.h"
+#include "test_paths.h"
 
 namespace lastrank {
 namespace {
@@ -111,7 +112,9 @@ class WeightCacheModel : public cpu::KernelSetTest<std::tuple<std::string, Preci
     Events ev;
     EXPECT_TRUE(same_bits(run_model(model_, precision_, cache_, &ev), ref_)) << ev.all();
     EXPECT_EQ(ev.statuses(), expect) << ev.all();
-    if (!detail_has.empty()) EXPECT_NE(ev.all().find(detail_has), std::string::npos) << ev.all();
+    if (!detail_has.empty()) {
+      EXPECT_NE(ev.all().find(detail_has), std::string::npos) << ev.all();
+    }
   }
   std::string only_file() {
     const auto f = cache_files(cache_);
