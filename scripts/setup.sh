@@ -3,7 +3,7 @@
 # and builds lastrank into build/. Idempotent. Run as root on Debian 12 (bookworm).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-PKGS="build-essential cmake ninja-build pkg-config git ca-certificates python3 nodejs npm
+PKGS="build-essential cmake ninja-build ccache pkg-config git ca-certificates python3 nodejs npm
       nlohmann-json3-dev libxxhash-dev libboost1.81-dev libcpp-httplib-dev libcli11-dev libutf8proc-dev
       libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev curl strace binutils qemu-user-static
       python3-yaml haproxy pybind11-dev python3-dev python3-numpy python3-pytest
