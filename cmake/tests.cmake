@@ -1,8 +1,8 @@
 # Test registration. Every tests/{unit,golden,server}/*_test.cpp is one GoogleTest binary.
-# Tests find data through these compile definitions:
-#   LASTRANK_SOURCE_DIR  repository root (tests/data lives there)
-#   LASTRANK_BINARY_DIR  build dir (generated fixture checkpoints live in test-models/)
-#   LASTRANK_DEPS_DIR    fetched data (.deps/tokenizer/tokenizer.json = Qwen3 + jina tokens)
+# Tests find data through tests/test_paths.h (LASTRANK_SOURCE_DIR, LASTRANK_BINARY_DIR,
+# LASTRANK_DEPS_DIR, LASTRANK_TEST_MODELS, LASTRANK_CLI), whose values this file writes into one
+# generated source, lastrank_test_paths: no absolute path reaches a test's own compile line, so the
+# compiler cache serves the tests of any clone (cmake/ccache.cmake).
 find_package(GTest REQUIRED)
 include(GoogleTest)
 
@@ -32,6 +32,26 @@ if(TARGET make_checkpoint)
   set_tests_properties(generate_test_models PROPERTIES FIXTURES_SETUP test_models)
 endif()
 
+# The paths the C++ tests read (tests/test_paths.h), in one small generated library.
+set(_test_cli "")
+set(_have_cli 0)
+if(TARGET lastrank)
+  set(_test_cli "${LASTRANK_CLI_RUN}")
+  set(_have_cli 1)
+endif()
+file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/test_paths.cpp" CONTENT "#include \"test_paths.h\"
+namespace lastrank_test_paths {
+const char* const source_dir = \"${CMAKE_SOURCE_DIR}\";
+const char* const binary_dir = \"${CMAKE_BINARY_DIR}\";
+const char* const deps_dir = \"${LASTRANK_DEPS_DIR}\";
+const char* const test_models = \"${LASTRANK_TEST_MODELS}\";
+const char* const cli = \"${_test_cli}\";
+}  // namespace lastrank_test_paths
+")
+add_library(lastrank_test_paths STATIC "${CMAKE_BINARY_DIR}/test_paths.cpp")
+target_include_directories(lastrank_test_paths PUBLIC "${CMAKE_SOURCE_DIR}/tests")
+target_compile_definitions(lastrank_test_paths PUBLIC LASTRANK_HAVE_CLI=${_have_cli})
+
 # The server tests talk HTTP through cpp-httplib's client (Debian's package ships only a pkg-config file).
 find_package(httplib CONFIG QUIET)
 if(NOT TARGET httplib::httplib)
@@ -53,10 +73,7 @@ foreach(src ${LASTRANK_TEST_SRC})
   if(name MATCHES "_slow_clients_test$")  # 1,000 connections for ~10 s: label slow, not under ASan
     set(labels ${group} slow nosan)
   endif()
-  target_compile_definitions(${name} PRIVATE
-    LASTRANK_SOURCE_DIR="${CMAKE_SOURCE_DIR}" LASTRANK_BINARY_DIR="${CMAKE_BINARY_DIR}"
-    LASTRANK_DEPS_DIR="${LASTRANK_DEPS_DIR}" LASTRANK_TEST_MODELS="${LASTRANK_TEST_MODELS}"
-    $<$<TARGET_EXISTS:lastrank>:LASTRANK_CLI="${LASTRANK_CLI_RUN}">)
+  target_link_libraries(${name} PRIVATE lastrank_test_paths)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
     PROPERTIES LABELS "${labels}" FIXTURES_REQUIRED test_models ENVIRONMENT "${LASTRANK_TEST_ENV}")
 endforeach()

@@ -10,8 +10,7 @@ foreach(src ${LASTRANK_LIBRARY_TEST_SRC})
   # c_api_test also runs the engine itself (src/rerank) to compare with; its copy inside the
   # shared library is local to it (cmake/lastrank.map), so the two never mix.
   target_link_libraries(${name} PRIVATE lastrank_shared lastrank_lib GTest::gtest GTest::gtest_main)
-  target_compile_definitions(${name} PRIVATE
-    LASTRANK_SOURCE_DIR="${CMAKE_SOURCE_DIR}" LASTRANK_TEST_MODELS="${LASTRANK_TEST_MODELS}")
+  target_link_libraries(${name} PRIVATE lastrank_test_paths)  # tests/test_paths.h
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS library FIXTURES_REQUIRED test_models)
 endforeach()
 

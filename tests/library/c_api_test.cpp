@@ -11,6 +11,7 @@
 
 #include "lastrank/lastrank.h"
 #include "rerank/reranker.h"
+#include "test_paths.h"
 
 namespace {
 

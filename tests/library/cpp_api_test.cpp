@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "lastrank/lastrank.hpp"
+#include "test_paths.h"
 
 namespace {
 
@@ -47,7 +48,7 @@ TEST(CppApi, OptionsAreChecked) {
 
 TEST(CppApi, ModelErrorsNameTheFile) {
   expect_error([] { lastrank::Reranker::load("/nonexistent"); }, lastrank::Error::Code::model, "/nonexistent");
-  expect_error([] { lastrank::Reranker::load(LASTRANK_SOURCE_DIR "/tests"); }, lastrank::Error::Code::model,
+  expect_error([] { lastrank::Reranker::load(std::string(LASTRANK_SOURCE_DIR) + "/tests"); }, lastrank::Error::Code::model,
                "config.json");
   EXPECT_STREQ(lastrank::code_name(lastrank::Error::Code::model), "model");
 }

@@ -20,6 +20,7 @@
 #include "api/request.h"
 #include "fake_engine.h"
 #include "server/http_server.h"
+#include "test_paths.h"
 
 namespace lastrank::server {
 namespace {

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
+#include "test_paths.h"
 
 namespace {
 

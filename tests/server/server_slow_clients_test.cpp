@@ -13,6 +13,7 @@
 
 #include "raw_socket.h"
 #include "server/http_server.h"
+#include "test_paths.h"
 
 namespace lastrank::server {
 namespace {

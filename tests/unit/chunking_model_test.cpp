@@ -12,6 +12,7 @@
 #include "api/request.h"
 #include "api/response.h"
 #include "api/run.h"
+#include "test_paths.h"
 
 namespace lastrank {
 namespace {

@@ -15,6 +15,7 @@
 #include "expect_error.h"
 #include "io/hf_cache.h"
 #include "rerank/reranker.h"
+#include "test_paths.h"
 
 namespace lastrank {
 namespace {

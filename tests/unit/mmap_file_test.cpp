@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "io/mmap_file.h"
+#include "test_paths.h"
 
 namespace lastrank {
 namespace {

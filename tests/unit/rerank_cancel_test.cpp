@@ -13,6 +13,7 @@
 
 #include "core/cancel.h"
 #include "rerank/reranker.h"
+#include "test_paths.h"
 
 namespace lastrank {
 namespace {

@@ -12,6 +12,7 @@
 #include "rerank/scoring.h"
 #include "rerank/truncation.h"
 #include "tokenizer/tokenizer.h"
+#include "test_paths.h"
 
 using namespace lastrank;
 

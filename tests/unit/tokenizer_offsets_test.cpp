@@ -16,6 +16,7 @@
 #include "api/chunking.h"
 #include "api/truncation.h"
 #include "tokenizer/tokenizer.h"
+#include "test_paths.h"
 
 namespace lastrank {
 namespace {

@@ -12,6 +12,7 @@
 #include "tokenizer/normalizer.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8.h"
+#include "test_paths.h"
 
 namespace lastrank {
 namespace {

@@ -13,6 +13,7 @@
 #include "tokenizer/bpe_model.h"
 #include "tokenizer/pre_tokenizer.h"
 #include "tokenizer/tokenizer.h"
+#include "test_paths.h"
 
 namespace lastrank {
 namespace {

@@ -11,6 +11,7 @@
 #include "tokenizer/pre_tokenizer.h"
 #include "tokenizer/unicode_classes.h"
 #include "tokenizer/utf8.h"
+#include "test_paths.h"
 
 namespace lastrank::tok {
 namespace {

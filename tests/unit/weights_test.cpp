@@ -12,6 +12,7 @@
 #include "io/safetensors_writer.h"
 #include "model/config.h"
 #include "model/weights.h"
+#include "test_paths.h"
 
 namespace lastrank {
 namespace {
