@@ -96,9 +96,8 @@ check_load() {
   fi
 }
 
-build() {  # Release, no tests; the kernel set is chosen at run time (docs/dispatch.md); ccache if present
-  local launch=(); command -v ccache >/dev/null && launch=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLASTRANK_TESTS=OFF "${launch[@]}" >/dev/null
+build() {  # Release, no tests; the kernel set is chosen at run time (docs/dispatch.md); ccache: cmake/ccache.cmake
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLASTRANK_TESTS=OFF >/dev/null
   cmake --build "$BUILD_DIR" -j"$(nproc)" --target bench_e2e bench_kernels make_checkpoint lastrank
 }
 
