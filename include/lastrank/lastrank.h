@@ -76,6 +76,9 @@ LASTRANK_C_API lastrank_status lastrank_options_set_scores(lastrank_options* opt
 /* Documents longer than max doc length: split into up to n chunks, scored by the best one
  * (docs/library.md "Chunking"); 1 (the default) = truncated, the reference. n >= 1. */
 LASTRANK_C_API lastrank_status lastrank_options_set_max_chunks_per_doc(lastrank_options* options, size_t n);
+/* Directory of the packed-weight cache (docs/library.md "Weight cache"): later loads of the same
+ * checkpoint map the packed weights instead of packing them. NULL or "" (the default): no cache. */
+LASTRANK_C_API lastrank_status lastrank_options_set_weight_cache_dir(lastrank_options* options, const char* dir);
 
 /* ---- model ----------------------------------------------------------------------------- */
 typedef struct lastrank_reranker lastrank_reranker;
@@ -91,6 +94,8 @@ LASTRANK_C_API void lastrank_free(lastrank_reranker* reranker);
 LASTRANK_C_API const char* lastrank_info_precision(const lastrank_reranker* reranker);  /* fp32|bf16|int8 */
 LASTRANK_C_API const char* lastrank_info_kernel_set(const lastrank_reranker* reranker); /* e.g. "avx512_bf16" */
 LASTRANK_C_API int lastrank_info_threads(const lastrank_reranker* reranker);
+/* What the weight cache did at load: "off", "hit", "written" or "disabled" (Info::weight_cache). */
+LASTRANK_C_API const char* lastrank_info_weight_cache(const lastrank_reranker* reranker);
 LASTRANK_C_API int64_t lastrank_info_hidden_size(const lastrank_reranker* reranker);
 LASTRANK_C_API int64_t lastrank_info_num_layers(const lastrank_reranker* reranker);
 LASTRANK_C_API int64_t lastrank_info_embedding_dim(const lastrank_reranker* reranker);

@@ -47,6 +47,11 @@ struct Options {
   // A longer document is split into up to this many chunks of max_doc_length tokens and scored by
   // its best chunk (docs/server.md "Chunking"); 1 = truncated (the reference), >= 1.
   size_t max_chunks_per_doc = 1;
+  // Directory of the packed-weight cache (docs/model-files.md, "Start-up: the packed-weight
+  // cache"): the first load writes the packed weights there, later loads of the same checkpoint,
+  // precision and kernel set map them instead of packing again; a stale or corrupt file is
+  // detected and rewritten. "" (the default) = no cache, the weights are packed at every load.
+  std::string weight_cache_dir;
 };
 
 // Per call. The request rules are the CLI's: top_n 0 means all documents; instruction must not
@@ -75,6 +80,9 @@ struct Info {
   int threads = 0;         // compute threads in use
   int64_t hidden_size = 0, num_layers = 0, embedding_dim = 0, vocab_size = 0;
   size_t max_query_length = 0, max_doc_length = 0;  // Options as loaded
+  // What the packed-weight cache did at load: "off" (no weight_cache_dir), "hit" (mapped),
+  // "written" (packed, then saved), "disabled" (packed; the file could not be written).
+  std::string weight_cache;
 };
 
 // Every failure is a lastrank::Error; code() says which kind.

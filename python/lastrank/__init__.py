@@ -64,6 +64,11 @@ class Reranker:
         threads: compute threads; None or 0 = all cores.
         scores: "cosine" (default; the reference's cosine similarity in [-1, 1]) or "unit"
             ((1 + cosine) / 2 in [0, 1]; the order is the same).
+        weight_cache_dir: a directory for the packed-weight cache: the first load saves the
+            packed weights there and later loads of the same checkpoint, precision and CPU map them
+            instead of packing again (a stale or corrupt file is detected and rewritten); info()
+            ["weight_cache"] says what happened ("hit", "written", "disabled"). None (default): no
+            cache ("off").
 
     Raises:
         lastrank.ModelError: the directory or one of its files is missing or malformed.
@@ -71,8 +76,10 @@ class Reranker:
     """
 
     def __init__(self, model_path: Union[str, "os.PathLike[str]"], precision: str = "bf16",
-                 threads: Optional[int] = None, scores: str = "cosine") -> None:
-        self._engine = _Engine(os.fspath(model_path), precision, 0 if threads is None else threads, scores)
+                 threads: Optional[int] = None, scores: str = "cosine",
+                 weight_cache_dir: Optional[Union[str, "os.PathLike[str]"]] = None) -> None:
+        cache = "" if weight_cache_dir is None else os.fspath(weight_cache_dir)
+        self._engine = _Engine(os.fspath(model_path), precision, 0 if threads is None else threads, scores, cache)
         self._path = os.fspath(model_path)
 
     def rerank(self, query: str, documents: Sequence[Document], top_n: Optional[int] = None,

@@ -149,6 +149,11 @@ lastrank_status lastrank_options_set_max_chunks_per_doc(lastrank_options* option
                     [&](lastrank::Options& o) { o.max_chunks_per_doc = n; });
 }
 
+lastrank_status lastrank_options_set_weight_cache_dir(lastrank_options* options, const char* dir) {
+  return set_option(options, "lastrank_options_set_weight_cache_dir",
+                    [&](lastrank::Options& o) { o.weight_cache_dir = dir ? dir : ""; });
+}
+
 lastrank_status lastrank_load(const char* model_dir, const lastrank_options* options, lastrank_reranker** out) {
   return guarded([&] {
     require(out, "lastrank_load", "out");
@@ -165,6 +170,7 @@ void lastrank_free(lastrank_reranker* reranker) { delete reranker; }
 const char* lastrank_info_precision(const lastrank_reranker* r) { return r ? r->info.precision.c_str() : nullptr; }
 const char* lastrank_info_kernel_set(const lastrank_reranker* r) { return r ? r->info.kernel_set.c_str() : nullptr; }
 int lastrank_info_threads(const lastrank_reranker* r) { return r ? r->info.threads : 0; }
+const char* lastrank_info_weight_cache(const lastrank_reranker* r) { return r ? r->info.weight_cache.c_str() : nullptr; }
 int64_t lastrank_info_hidden_size(const lastrank_reranker* r) { return r ? r->info.hidden_size : 0; }
 int64_t lastrank_info_num_layers(const lastrank_reranker* r) { return r ? r->info.num_layers : 0; }
 int64_t lastrank_info_embedding_dim(const lastrank_reranker* r) { return r ? r->info.embedding_dim : 0; }

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <new>
 
@@ -45,6 +46,7 @@ EngineOptions engine_options(const Options& o) {
   EngineOptions eo;
   eo.precision = parse_precision(o.precision);
   eo.threads = o.threads;
+  eo.weight_cache_dir = o.weight_cache_dir;
   return eo;
 }
 
@@ -110,7 +112,10 @@ Reranker::~Reranker() = default;
 
 Reranker Reranker::load(const std::string& model_dir, const Options& options) {
   return translated(Error::Code::model, [&] {
-    const EngineOptions eo = engine_options(options);
+    EngineOptions eo = engine_options(options);
+    // Info::weight_cache: the cache's last word at load ("ignored" is followed by "written").
+    auto cache_status = std::make_shared<std::string>(options.weight_cache_dir.empty() ? "off" : "");
+    eo.weight_cache_log = [cache_status](const std::string& status, const std::string&) { *cache_status = status; };
     RerankOptions ro;
     ro.max_query_tokens = options.max_query_length;
     ro.max_doc_tokens = options.max_doc_length;
@@ -122,7 +127,7 @@ Reranker Reranker::load(const std::string& model_dir, const Options& options) {
     Qwen3Model& model = impl->engine->model();
     impl->info = {version(), precision_name(eo.precision), model.kernel_set(), model.threads(),
                   model.config().hidden_size, model.config().num_hidden_layers, model.projector_dim(),
-                  model.config().vocab_size, options.max_query_length, options.max_doc_length};
+                  model.config().vocab_size, options.max_query_length, options.max_doc_length, *cache_status};
     return Reranker(std::move(impl));
   });
 }

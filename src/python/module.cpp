@@ -121,15 +121,17 @@ py::dict info(const lastrank::Reranker& model) {
   d["vocab_size"] = i.vocab_size;
   d["max_query_length"] = i.max_query_length;
   d["max_doc_length"] = i.max_doc_length;
+  d["weight_cache"] = i.weight_cache;
   return d;
 }
 
 lastrank::Reranker load(const std::string& model_dir, const std::string& precision, int threads,
-                        const std::string& scores) {
+                        const std::string& scores, const std::string& weight_cache_dir) {
   lastrank::Options o;
   o.precision = precision;
   o.threads = threads;
   o.scores = scores;
+  o.weight_cache_dir = weight_cache_dir;
   py::gil_scoped_release unlocked;
   return lastrank::Reranker::load(model_dir, o);
 }
@@ -158,7 +160,8 @@ PYBIND11_MODULE(_lastrank, m) {
   });
   m.def("version", &lastrank::version, "The library version, MAJOR.MINOR.PATCH.");
   py::class_<lastrank::Reranker>(m, "_Engine")
-      .def(py::init(&load), py::arg("model_dir"), py::arg("precision"), py::arg("threads"), py::arg("scores"))
+      .def(py::init(&load), py::arg("model_dir"), py::arg("precision"), py::arg("threads"), py::arg("scores"),
+           py::arg("weight_cache_dir") = "")
       .def("rerank", &rerank, py::arg("query"), py::arg("documents"), py::arg("top_n"),
            py::arg("return_embeddings"), py::arg("max_query_length"), py::arg("max_doc_length"),
            py::arg("instruction"), py::arg("max_chunks_per_doc") = py::none())

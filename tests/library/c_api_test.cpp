@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "lastrank/lastrank.h"
@@ -132,6 +134,46 @@ TEST(CApi, InfoDescribesTheModel) {
   EXPECT_EQ(lastrank_info_vocab_size(r), 151936);
   EXPECT_EQ(lastrank_info_precision(nullptr), nullptr);
   EXPECT_EQ(lastrank_info_threads(nullptr), 0);
+  EXPECT_EQ(lastrank_info_weight_cache(nullptr), nullptr);
+}
+
+// The fp32 scores of kQuery / kDocs from a model loaded with options o, and what its weight cache
+// did at load ("" when the load failed).
+std::pair<std::vector<float>, std::string> scores_and_cache_status(const lastrank_options* o) {
+  lastrank_reranker* r = nullptr;
+  EXPECT_EQ(lastrank_load(kModel.c_str(), o, &r), LASTRANK_OK) << lastrank_last_error();
+  if (!r) return {};
+  lastrank_result* res = nullptr;
+  EXPECT_EQ(lastrank_rerank(r, kQuery, kDocPtrs, kDocs.size(), 0, nullptr, 0, &res), LASTRANK_OK);
+  std::vector<float> scores;
+  if (res) scores.assign(lastrank_result_scores(res), lastrank_result_scores(res) + lastrank_result_count(res));
+  const std::string status = lastrank_info_weight_cache(r);
+  lastrank_result_free(res);
+  lastrank_free(r);
+  return {scores, status};
+}
+
+// lastrank_options_set_weight_cache_dir: off by default; the first load writes the cache, the next
+// maps it; a damaged file is detected and rewritten. Every load ranks bit-identically to no cache.
+TEST(CApi, WeightCacheIsWrittenHitAndRewrittenWhenDamaged) {
+  EXPECT_STREQ(lastrank_info_weight_cache(model()), "off");
+  const std::filesystem::path dir = std::filesystem::path(LASTRANK_BINARY_DIR) / "c_api_weight_cache";
+  std::filesystem::remove_all(dir);
+  lastrank_options* o = fp32_options();
+  const std::vector<float> want = scores_and_cache_status(o).first;
+  ASSERT_EQ(lastrank_options_set_weight_cache_dir(o, dir.c_str()), LASTRANK_OK);
+  EXPECT_EQ(scores_and_cache_status(o), std::make_pair(want, std::string("written")));
+  EXPECT_EQ(scores_and_cache_status(o), std::make_pair(want, std::string("hit")));
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) files.push_back(e.path());
+  ASSERT_EQ(files.size(), 1u);
+  std::filesystem::resize_file(files[0], std::filesystem::file_size(files[0]) / 2);
+  EXPECT_EQ(scores_and_cache_status(o), std::make_pair(want, std::string("written")));
+  EXPECT_EQ(scores_and_cache_status(o), std::make_pair(want, std::string("hit")));
+  ASSERT_EQ(lastrank_options_set_weight_cache_dir(o, nullptr), LASTRANK_OK);
+  EXPECT_EQ(scores_and_cache_status(o), std::make_pair(want, std::string("off")));
+  lastrank_options_free(o);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(CApi, ScoresOrderAndEmbeddingsEqualTheEngine) {

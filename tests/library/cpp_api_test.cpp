@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -147,6 +148,27 @@ TEST(CppApi, UnitScoresAreTheCosinesMapped) {
   const lastrank::Ranking u = unit.rerank("beta", docs), c = cosine.rerank("beta", docs);
   EXPECT_EQ(u.order, c.order);
   for (size_t i = 0; i < docs.size(); ++i) EXPECT_EQ(u.scores[i], (1.0f + c.scores[i]) * 0.5f) << i;
+}
+
+// Options::weight_cache_dir: "off" by default; a first int8 load writes the packed weights, the
+// second maps them, and both rank bit-identically to a load that packs.
+TEST(CppApi, WeightCacheIsWrittenThenHitWithTheSameScores) {
+  EXPECT_EQ(model().info().weight_cache, "off");
+  const std::filesystem::path dir = std::filesystem::path(LASTRANK_BINARY_DIR) / "cpp_api_weight_cache";
+  std::filesystem::remove_all(dir);
+  lastrank::Options o;
+  o.precision = "int8";
+  o.threads = 2;
+  const std::vector<std::string> docs = {"alpha beta", "gamma delta epsilon", "zeta"};
+  const std::vector<float> want = lastrank::Reranker::load(kModel, o).rerank("query words", docs).scores;
+  o.weight_cache_dir = dir.string();
+  for (const char* status : {"written", "hit"}) {
+    const lastrank::Reranker r = lastrank::Reranker::load(kModel, o);
+    EXPECT_EQ(r.info().weight_cache, status);
+    EXPECT_EQ(r.rerank("query words", docs).scores, want) << status;
+  }
+  EXPECT_FALSE(std::filesystem::is_empty(dir));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(CppApi, MovedFromRerankerThrows) {

@@ -117,6 +117,18 @@ def test_info():
     assert "tiny-gqa2" in repr(model)
 
 
+def test_weight_cache_dir(tmp_path):
+    """weight_cache_dir: off by default; written by the first load, mapped by the next; same scores."""
+    plain = load("tiny-gqa2")
+    assert plain.info["weight_cache"] == "off"
+    want = [r["relevance_score"] for r in plain.rerank(QUERY, DOCS)]
+    for status in ("written", "hit"):
+        model = lastrank.Reranker(model_dir("tiny-gqa2"), precision="fp32", threads=2, weight_cache_dir=tmp_path)
+        assert model.info["weight_cache"] == status
+        assert [r["relevance_score"] for r in model.rerank(QUERY, DOCS)] == want
+    assert any(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("precision", ["fp32", "bf16", "int8"])
 def test_every_precision_loads_and_ranks(precision):
     model = lastrank.Reranker(model_dir("tiny-gqa2"), precision=precision, threads=1)
