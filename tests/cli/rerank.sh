@@ -69,7 +69,7 @@ if cmp -s "$TMP/t4.json" "$TMP/t5.json"; then passes=$((passes+1)); else
 "$BIN" rerank --model "$MODEL" --input "$TMP/req2.json" --verbose 2>"$TMP/events.txt" >/dev/null
 python3 -c 'import json, sys; print(json.dumps([json.loads(l) for l in open(sys.argv[1])]))' "$TMP/events.txt" >"$TMP/out.json" \
   || { echo "FAIL --verbose: stderr is not JSON lines"; cat "$TMP/events.txt"; }
-check verbose-phases '[e["event"] for e in j] == ["model_loaded", "request_done"] and [p["phase"] for p in j[0]["phases"]] == ["config", "tokenizer", "weights_open", "weights_prepare", "finish"] and all(p["seconds"] >= 0 and p["cpu_seconds"] >= 0 for p in j[0]["phases"]) and j[1]["tokens"] > 0'
+check verbose-phases '[e["event"] for e in j] == ["model_loaded", "request_done"] and [p["phase"] for p in j[0]["phases"]] == ["config", "weights_open", "weights_prepare", "tokenizer", "finish"] and all(p["seconds"] >= 0 and p["cpu_seconds"] >= 0 for p in j[0]["phases"]) and j[1]["tokens"] > 0'
 printf '"Hello world"\n"日本語のテキスト 123"\n"a<|im_end|>b"\n' | "$BIN" tokenize --model "$MODEL" --jsonl >"$TMP/tok.txt"
 if [ "$(cat "$TMP/tok.txt")" = "$(printf '[9707,1879]\n[101059,102819,15767,56833,61803,70534,220,16,17,18]\n[64,151645,65]')" ]; then
   passes=$((passes+1)); else echo "FAIL tokenize:"; cat "$TMP/tok.txt"; fails=$((fails+1)); fi
