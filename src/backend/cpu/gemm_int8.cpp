@@ -1,15 +1,18 @@
 // int8 GEMM: symmetric int8 weights and dynamic int8 activations, both with one scale per k-group
 // of kInt8Group input channels; exact int32 dot products per group, combined in fp32 (the contract
-// is in gemm_internal.h). On x86 activations are stored as u8 = q + 128 so the u8 x s8
-// instructions apply (VNNI vpdpbusd: zmm on avx512_vnni, ymm on avx2_vnni; else AVX2 vpmaddubsw +
-// vpmaddwd); each group's accumulators start at -128 * (that group's weight column sum), which
-// removes the offset exactly. On AArch64 the products are s8 x s8 (smmla, sdot, or widening
-// multiplies without dotprod), so activations are stored as the bytes of q itself (offset 0,
-// accumulators start at 0): the same exact integer sums either way. Weight panel layout:
-// [kp/kKs steps][kNr8 columns][kKs consecutive k], activation tiles [steps][kMr8 rows][kKs]:
-// kKs = 4 for the dot-product instructions (one 32/64-byte load gives 4 k values of 8/16 columns,
-// one 4-byte broadcast a row's), 8 for smmla (16 bytes are the 2 x 8 operand of two columns or
-// two rows).
+// is in gemm_internal.h). With VNNI (vpdpbusd: zmm on avx512_vnni, ymm on avx2_vnni) activations
+// are stored as u8 = q + 128 so the u8 x s8 instruction applies, and each group's accumulators
+// start at -128 * (that group's weight column sum), which removes the offset exactly. Plain AVX2
+// stores q itself (s8) and multiplies |w| (u8) by sign(w) * q (s8, vpsignb) with vpmaddubsw; with
+// 63 weight levels a pair sum is at most 2 * 63 * 127 = 16002, so two k steps add in int16
+// (vpaddw, at most 32004) before one vpmaddwd widens them: 3 multiplies per 64 products instead of
+// 4, and the multiply port is what bounds AVX2 int8 (docs/perf.md). On AArch64 the products are
+// s8 x s8 (smmla, sdot, or widening multiplies without dotprod), activations are q's bytes too.
+// Every path computes the same exact integer sums (offset 0: accumulators start at 0). Weight
+// panel layout: [kp/kKs steps][kNr8 columns][kKs consecutive k], activation tiles
+// [steps][kMr8 rows][kKs]: kKs = 4 for the dot-product instructions (one 32/64-byte load gives 4 k
+// values of 8/16 columns, one 4-byte broadcast a row's), 8 for smmla (16 bytes are the 2 x 8
+// operand of two columns or two rows).
 // Every y element is computed by one thread in a fixed order, so results are bit-identical for any
 // thread count. Compiled once per kernel set (kernel_table.h); the scalar reference and the outlier
 // rule are in gemm_int8_ref.cpp.
@@ -39,8 +42,8 @@ constexpr int kMr8 = 6;  // 6 x 16: 12 of 16 ymm accumulate, 2 panel vectors, 1 
 constexpr int kLanes32 = 8;
 #elif defined(__AVX2__)
 #define LR_INT8_AVX2 1
-constexpr int kQMaxW = 63;
-constexpr int kMr8 = 4;  // 8 accumulators; each vdot needs a temporary and the vpmaddwd ones
+constexpr int kQMaxW = 63;  // two k steps of |w| * q pair sums add in int16 (2 * 2 * 63 * 127 < 32767)
+constexpr int kMr8 = 4;  // 8 accumulators, 4 |w| vectors, the vpmaddwd ones and the broadcasts
 constexpr int kLanes32 = 8;
 #elif defined(LR_SIMD_NEON)
 // ---- AArch64: smmla (+i8mm: a 2 x 8 by 8 x 2 s8 product per instruction), sdot
@@ -66,8 +69,9 @@ constexpr int kQMaxW = 63;
 constexpr int kMr8 = 4;
 constexpr int kLanes32 = 8;
 #endif
-// What an activation byte holds: q + kActOffset (x86's u8 x s8 products), or q's own bytes (AArch64).
-#if defined(LR_SIMD_NEON)
+// What an activation byte holds: q + kActOffset (VNNI's u8 x s8 products), or q's own bytes (plain
+// AVX2's sign trick, AArch64).
+#if defined(LR_SIMD_NEON) || defined(LR_INT8_AVX2)
 constexpr int kActOffset = 0;
 #else
 constexpr int kActOffset = 128;
@@ -92,7 +96,7 @@ int64_t groups_of(int64_t k) { return (k + kG - 1) / kG; }
 
 // Per group g: scale = max |x[g]| / 127, q = round_half_even(x * 127 / max); byte = q + kActOffset
 // (padding up to kp: q = 0).
-void quantize_row_u8(const float* x, int64_t k, int64_t kp, uint8_t* out, float* scale) {
+void quantize_row_bytes(const float* x, int64_t k, int64_t kp, uint8_t* out, float* scale) {
   for (int64_t g0 = 0, g = 0; g0 < k; g0 += kG, ++g) {
     const int64_t g1 = std::min(k, g0 + kG);
     float amax = 0;
@@ -122,14 +126,15 @@ void quantize_row_u8(const float* x, int64_t k, int64_t kp, uint8_t* out, float*
       _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c), _mm512_cvtepi32_epi8(q));
     }
 #elif defined(__AVX2__)
-    // cvtps rounds half to even (MXCSR default), like nearbyint; q + 128 is in [1, 255], so the
-    // unsigned saturating packs are exact.
+    // cvtps rounds half to even (MXCSR default), like nearbyint; q + 128 is in [1, 255] (unsigned
+    // packs) and q in [-127, 127] (signed packs), so the saturating packs are exact.
     const __m256 vinv = _mm256_set1_ps(inv);
     const __m256i off = _mm256_set1_epi32(kActOffset);
     for (; c + 8 <= g1; c += 8) {
       const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + c), vinv)), off);
-      const __m128i w16 = _mm_packus_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + c), _mm_packus_epi16(w16, w16));
+      const __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+      const __m128i w16 = kActOffset ? _mm_packus_epi32(lo, hi) : _mm_packs_epi32(lo, hi);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + c), kActOffset ? _mm_packus_epi16(w16, w16) : _mm_packs_epi16(w16, w16));
     }
 #endif
     for (; c < g1; ++c) out[c] = uint8_t(int(std::nearbyint(x[c] * inv)) + kActOffset);
@@ -175,9 +180,17 @@ inline Vi vdot(Vi acc, Vi a, Vi b) {
   return acc;
 }
 #else
-// vpmaddubsw pairs: |2 * 255 * 63| < 32767, no saturation with 6-bit weights.
-inline Vi vdot(Vi acc, Vi a, Vi b) {
-  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1)));
+// a: s8 activations, b: s8 weights, wabs = |b|: |b| * (sign(b) * a) = a * b per byte (vpsignb
+// zeroes a where b is 0; |a| <= 127, so negating it is exact). One k step (the odd last step of a
+// group): the int16 pair sums widened at once.
+inline Vi vdot(Vi acc, Vi a, Vi b, Vi wabs) {
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, _mm256_sign_epi8(a, b)), _mm256_set1_epi16(1)));
+}
+// Two k steps (a0 with b0, a1 with b1): their int16 pair sums added before one widening.
+inline Vi vdot2(Vi acc, Vi a0, Vi b0, Vi wabs0, Vi a1, Vi b1, Vi wabs1) {
+  const Vi p = _mm256_add_epi16(_mm256_maddubs_epi16(wabs0, _mm256_sign_epi8(a0, b0)),
+                                _mm256_maddubs_epi16(wabs1, _mm256_sign_epi8(a1, b1)));
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
 }
 #endif
 inline Vf vcvt(Vi v) { return _mm256_cvtepi32_ps(v); }
@@ -303,6 +316,36 @@ void micro_int8(int64_t steps, int64_t ng, const uint8_t* xt, const int8_t* pane
 #define LR_DECL(r) [[maybe_unused]] Vi c##r##_0 = z0, c##r##_1 = z1;
     LR_ROWS(LR_DECL)
 #undef LR_DECL
+#if defined(LR_INT8_AVX2)
+    // Two k steps per iteration (vdot2); a group's odd last step alone (vdot).
+    int64_t q = q0;
+    for (; q + 1 < q1; q += 2, pq += 2 * kNr8 * kKs, xg += 2 * kMr8 * kKs) {
+      const Vi b0 = vload_i(pq), b1 = vload_i(pq + kLanes32 * 4);
+      const Vi d0 = vload_i(pq + kNr8 * kKs), d1 = vload_i(pq + kNr8 * kKs + kLanes32 * 4);
+      const Vi m0 = _mm256_abs_epi8(b0), m1 = _mm256_abs_epi8(b1), n0 = _mm256_abs_epi8(d0), n1 = _mm256_abs_epi8(d1);
+#define LR_STEP2(r)                                                   \
+  if constexpr (kMr8 > r) {                                           \
+    const Vi a = vbroadcast4(xg + (r) * 4);                           \
+    const Vi e = vbroadcast4(xg + kMr8 * kKs + (r) * 4);              \
+    c##r##_0 = vdot2(c##r##_0, a, b0, m0, e, d0, n0);                 \
+    c##r##_1 = vdot2(c##r##_1, a, b1, m1, e, d1, n1);                 \
+  }
+      LR_ROWS(LR_STEP2)
+#undef LR_STEP2
+    }
+    if (q < q1) {
+      const Vi b0 = vload_i(pq), b1 = vload_i(pq + kLanes32 * 4);
+      const Vi m0 = _mm256_abs_epi8(b0), m1 = _mm256_abs_epi8(b1);
+#define LR_STEP1(r)                                   \
+  if constexpr (kMr8 > r) {                           \
+    const Vi a = vbroadcast4(xg + (r) * 4);           \
+    c##r##_0 = vdot(c##r##_0, a, b0, m0);             \
+    c##r##_1 = vdot(c##r##_1, a, b1, m1);             \
+  }
+      LR_ROWS(LR_STEP1)
+#undef LR_STEP1
+    }
+#else
     for (int64_t q = q0; q < q1; ++q, pq += kNr8 * kKs, xg += kMr8 * kKs) {
       const Vi b0 = vload_i(pq), b1 = vload_i(pq + kLanes32 * 4);
 #define LR_STEP(r)                               \
@@ -314,6 +357,7 @@ void micro_int8(int64_t steps, int64_t ng, const uint8_t* xt, const int8_t* pane
       LR_ROWS(LR_STEP)
 #undef LR_STEP
     }
+#endif
 #endif
     const Vf s0 = vload_f(sw + g * kNr8), s1 = vload_f(sw + g * kNr8 + kLanes32);
 #define LR_FOLD(r)                                                                              \
@@ -438,7 +482,7 @@ class Int8Matrix final : public PackedMatrix {
             for (int64_t c : outliers) row[size_t(c)] = 0.0f;
             xi = row.data();
           }
-          quantize_row_u8(xi, k_, kp_, qrow.data(), sx + i * ng_);
+          quantize_row_bytes(xi, k_, kp_, qrow.data(), sx + i * ng_);
         } else {
           std::fill(qrow.begin(), qrow.end(), uint8_t(kActOffset));
           std::fill(sx + i * ng_, sx + (i + 1) * ng_, 0.0f);

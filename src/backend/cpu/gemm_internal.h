@@ -21,8 +21,9 @@ bool reference_packing();
 // (the last one may be shorter); every scale below is per group g:
 //  weights: per output channel j, scale_w[j,g] = max_{c in g} |W[j,c]| / kWeightQMax,
 //    q = round(W / scale_w). kWeightQMax is 127 where VNNI (vpdpbusd, 4-way u8 x s8 into int32:
-//    avx512_vnni and up, avx2_vnni) exists; with AVX2's vpmaddubsw the u8 x s8 pair sum saturates at int16, so weights use 63
-//    levels (2 * 255 * 63 < 32767), keeping the integer dot product exact. AArch64 (s8 x s8: sdot,
+//    avx512_vnni and up, avx2_vnni) exists; plain AVX2 (vpmaddubsw of |w| and sign(w) * q, int16
+//    pair sums) uses 63 levels, so the pair sums of two k steps add in int16 before widening
+//    (2 * 2 * 63 * 127 = 32004 < 32767), keeping the integer dot product exact. AArch64 (s8 x s8: sdot,
 //    or widening multiplies whose pair sums stay below 2 * 127 * 127) uses 127 like VNNI.
 //  activations: per row i, scale_x[i,g] = max_{c in g} |x[i,c]| / 127, q = round(x / scale_x).
 //  acc = 0; for g ascending: acc = fma(float(sum_{c in g} qx[i,c] * qw[j,c]), scale_x[i,g] * scale_w[j,g], acc)
