@@ -4,6 +4,8 @@
 // chunks). Weights are prepared by the backend once, at construction.
 // Causality: only rows 0..last readout are computed, and the last layer computes q, attention,
 // o_proj, MLP and final norm only at the readout rows (K/V still for all rows): exact.
+// Shared prefix (model/shared_prefix.h): the rows [0, r0) a set prefix covers run as a pass of
+// their own, once; later passes restore their K/V and compute rows [r0, L) only.
 // Cancellation: stop_point() between backend calls (layers, K/V, attention and MLP row chunks);
 // at 8K tokens on the full-size model one layer is seconds of work on 2 cores, a chunk a fraction
 // of that (docs/server.md, "Cancellation"). Never inside the backend: its ops run to completion.
@@ -13,6 +15,7 @@
 
 #include "core/error.h"
 #include "model/checkpoint_identity.h"
+#include "model/shared_prefix.h"
 
 namespace lastrank {
 
@@ -29,7 +32,9 @@ struct Qwen3Model::Impl {
   };
   // One forward call: its lengths and activation pointers (backend memory).
   struct Pass {
-    int64_t L = 0, R = 0;              // computed rows, readout rows
+    int64_t L = 0, R = 0;              // rows up to the last readout, readout rows
+    int64_t r0 = 0;                    // rows [0, r0): the shared prefix's, K/V restored, not computed
+    bool keep_prefix = false;          // the prefix's own pass: keep every layer's K/V
     const int64_t* readout = nullptr;  // [R] host
     const TraceFn* trace = nullptr;
     const CancelToken* cancel = nullptr;
@@ -62,6 +67,7 @@ struct Qwen3Model::Impl {
   int64_t rope_len = 0;
   std::unique_ptr<Buffer> proj_in = be.buffer(), proj_mid = be.buffer(), proj_out = be.buffer();
   std::vector<float> trace_host;  // a traced tensor, downloaded
+  SharedPrefix prefix{be};
 
   // int8 mode is mixed precision: its first opt.int8_leading_layers layers are prepared as
   // kInt8LeadingPrecision (qwen3.h says why); every other mode prepares every layer as itself.
@@ -125,11 +131,12 @@ struct Qwen3Model::Impl {
     }
   }
 
-  // Sizes the buffers for rows 0..last readout (causality: later tokens never influence them).
-  Pass begin(const std::vector<int64_t>& readout, const TraceFn* trace, const CancelToken* cancel) {
+  // Sizes the buffers for rows 0..L-1 (a forward: up to the last readout; causality: later tokens
+  // never influence them).
+  Pass begin(int64_t L, const std::vector<int64_t>& readout, const TraceFn* trace, const CancelToken* cancel) {
     Pass p;
     p.R = int64_t(readout.size());
-    p.L = readout.back() + 1;
+    p.L = L;
     p.readout = readout.data();
     p.trace = trace;
     p.cancel = cancel;
@@ -158,13 +165,19 @@ struct Qwen3Model::Impl {
     return s;
   }
 
-  // Input norm into h, then K and V (normed, rotated) over all L rows.
-  void keys_values(const Pass& p, const Layer& ly) {
-    be.rms_norm(p.x, p.L, hidden, ly.input_norm->data(), eps, p.h);
-    be.linear(*ly.k, p.h, p.L, p.k);
-    be.linear(*ly.v, p.h, p.L, p.v);
-    be.rms_norm(p.k, p.L * n_kv, hd, ly.k_norm->data(), eps, p.k);
-    be.rope(p.k, p.L, n_kv, hd, p.cos, p.sin, nullptr);
+  // Input norm into h, then K and V (normed, rotated) of rows [r0, L); rows [0, r0) restored from
+  // the shared prefix (or, in the prefix's own pass, all rows kept there).
+  void keys_values(const Pass& p, int64_t li) {
+    const Layer& ly = layers[size_t(li)];
+    const int64_t m = p.L - p.r0, kv = n_kv * hd;
+    float *h0 = p.h + p.r0 * hidden, *k0 = p.k + p.r0 * kv, *v0 = p.v + p.r0 * kv;
+    be.rms_norm(p.x + p.r0 * hidden, m, hidden, ly.input_norm->data(), eps, h0);
+    be.linear(*ly.k, h0, m, k0);
+    be.linear(*ly.v, h0, m, v0);
+    be.rms_norm(k0, m * n_kv, hd, ly.k_norm->data(), eps, k0);
+    be.rope(k0, m, n_kv, hd, p.cos + p.r0 * (hd / 2), p.sin + p.r0 * (hd / 2), nullptr);
+    if (p.r0 > 0) prefix.restore(li, p.k, p.v, kv);
+    if (p.keep_prefix) prefix.save(li, p.k, p.v, kv);
   }
 
   // q_proj, q norm and RoPE into p.q of m rows `in` [m, hidden] at positions r0 + r, or pos[r]
@@ -175,12 +188,12 @@ struct Qwen3Model::Impl {
     be.rope(p.q, m, n_q, hd, p.cos + r0 * (hd / 2), p.sin + r0 * (hd / 2), pos);
   }
 
-  // Attention of all L rows, queries in chunks of attn_row_chunk rows (keys/values: all rows up to
-  // the chunk's end). o_proj of a chunk overwrites h's rows of that chunk, which no later chunk reads.
+  // Attention of rows [p.r0, L), queries in chunks of attn_row_chunk rows (keys/values: all rows up
+  // to the chunk's end). o_proj of a chunk overwrites h's rows of that chunk, which no later chunk reads.
   void attend_all_rows(const Pass& p, int64_t li) {
     const Layer& ly = layers[size_t(li)];
     const int64_t chunk = opt.attn_row_chunk;
-    for (int64_t r0 = 0; r0 < p.L; r0 += chunk) {
+    for (int64_t r0 = p.r0; r0 < p.L; r0 += chunk) {
       stop_point(p);
       const int64_t rows = std::min(chunk, p.L - r0);
       AttentionShape s = attention_shape(p, li);
@@ -226,12 +239,12 @@ struct Qwen3Model::Impl {
     emit(p, "layer_out", li, xx, rows, hidden);
   }
 
-  // Every layer but the last, over all L rows.
+  // Every layer but the last, over rows [r0, L).
   void inner_layer(const Pass& p, int64_t li) {
     stop_point(p);
-    keys_values(p, layers[size_t(li)]);
+    keys_values(p, li);
     attend_all_rows(p, li);
-    layer_tail(p, li, p.x, p.h, p.L);
+    layer_tail(p, li, p.x + p.r0 * hidden, p.h + p.r0 * hidden, p.L - p.r0);
   }
 
   // The last layer: K/V over all rows, everything after only at the R readout rows; then the
@@ -239,7 +252,7 @@ struct Qwen3Model::Impl {
   void last_layer(const Pass& p, float* out) {
     const int64_t li = int64_t(layers.size()) - 1;
     stop_point(p);
-    keys_values(p, layers[size_t(li)]);
+    keys_values(p, li);
     stop_point(p);
     float* xx = xr->grow(p.R * hidden);
     float* hh = hr->grow(p.R * hidden);
@@ -252,12 +265,30 @@ struct Qwen3Model::Impl {
     be.download(hh, p.R * hidden, out);
   }
 
+  // The shared prefix's own pass over ids[0, P): every layer's K/V kept (the last layer's too, whose
+  // other work no later row needs). Marked ready only once complete, so a cancelled pass is redone.
+  void prefix_pass(const CancelToken* cancel) {
+    const std::vector<int32_t>& ids = prefix.ids();
+    const std::vector<int64_t> none;
+    Pass p = begin(int64_t(ids.size()), none, nullptr, cancel);
+    p.keep_prefix = true;
+    be.embed(*embed_table, ids.data(), p.L, p.x);
+    for (int64_t li = 0; li + 1 < int64_t(layers.size()); ++li) inner_layer(p, li);
+    stop_point(p);
+    keys_values(p, int64_t(layers.size()) - 1);
+    prefix.mark_ready();
+  }
+
   void forward(const std::vector<int32_t>& ids, const std::vector<int64_t>& readout, float* out,
                const TraceFn* trace, const CancelToken* cancel) {
     check_readout(ids, readout);
     if (readout.empty()) return;
-    const Pass p = begin(readout, trace, cancel);
-    be.embed(*embed_table, ids.data(), p.L, p.x);
+    // A traced forward computes every row, so that the trace sees them all.
+    const int64_t r0 = trace && *trace ? 0 : prefix.rows_for(ids, readout.front());
+    if (r0 > 0 && !prefix.ready()) prefix_pass(cancel);
+    Pass p = begin(readout.back() + 1, readout, trace, cancel);
+    p.r0 = r0;
+    be.embed(*embed_table, ids.data() + r0, p.L - r0, p.x + r0 * hidden);
     emit(p, "embed", -1, p.x, p.L, hidden);
     for (int64_t li = 0; li + 1 < int64_t(layers.size()); ++li) inner_layer(p, li);
     last_layer(p, out);
@@ -310,6 +341,12 @@ void Qwen3Model::forward(const std::vector<int32_t>& ids, const std::vector<int6
                          const TraceFn* trace, const CancelToken* cancel) {
   impl_->forward(ids, readout, out, trace, cancel);
 }
+
+void Qwen3Model::set_shared_prefix(std::vector<int32_t> ids) {
+  impl_->prefix.set(std::move(ids), int64_t(impl_->layers.size()));
+}
+
+const std::vector<int32_t>& Qwen3Model::shared_prefix() const { return impl_->prefix.ids(); }
 
 void Qwen3Model::project(const float* h, int64_t rows, float* e) { impl_->project(h, rows, e); }
 

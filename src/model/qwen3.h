@@ -80,6 +80,13 @@ class Qwen3Model {
   void forward(const std::vector<int32_t>& ids, const std::vector<int64_t>& readout, float* out,
                const TraceFn* trace = nullptr, const CancelToken* cancel = nullptr);
 
+  // Forwards whose ids start with `ids` (every readout past them) compute those rows once, as a
+  // pass of their own, and reuse their K/V from then on (model/shared_prefix.h). Results depend on
+  // the prefix set (a bf16 or int8 forward's per-call outlier channels are chosen per pass), never
+  // on whether its K/V were already kept. A traced forward computes every row. Empty: none.
+  void set_shared_prefix(std::vector<int32_t> ids);
+  const std::vector<int32_t>& shared_prefix() const;
+
   // e[r, proj_out] = W2 · relu(W1 · h[r, hidden]) (host arrays), fp32 math (the HF fp32 reference).
   void project(const float* h, int64_t rows, float* e);
 

@@ -35,16 +35,22 @@ void check_instruction(std::string_view instruction) {
     fail("\"instruction\" must not contain ", kEmbedToken, " or ", kRerankToken);
 }
 
+std::string block_prompt_prefix() {
+  std::string p = "<|im_start|>system\n";
+  p += kSystem;
+  p += "<|im_end|>\n<|im_start|>user\nI will provide you with";
+  return p;
+}
+
 std::string build_block_prompt(std::string_view query, const std::vector<std::string_view>& docs,
                                const std::optional<std::string>& instruction) {
   const std::string q = sanitize_readout_tokens(query);
   std::string p;
   p.reserve(1024 + 2 * q.size() + docs.size() * 64);
-  p += "<|im_start|>system\n";
-  p += kSystem;
-  p += "<|im_end|>\n<|im_start|>user\n";
-  p += "I will provide you with " + std::to_string(docs.size()) +
-       " passages, each indicated by a numerical identifier. Rank the passages based on their relevance to query: ";
+  p += block_prompt_prefix();
+  p += ' ';
+  p += std::to_string(docs.size());
+  p += " passages, each indicated by a numerical identifier. Rank the passages based on their relevance to query: ";
   p += q;
   p += "\n";
   if (instruction && !instruction->empty()) {

@@ -20,6 +20,10 @@ std::string sanitize_readout_tokens(std::string_view text);
 // readout token in it would add a readout row).
 void check_instruction(std::string_view instruction);
 
+// The text every block prompt starts with (system message, the user turn up to the document
+// count): its tokens are the model's shared prefix (model/shared_prefix.h).
+std::string block_prompt_prefix();
+
 // Builds the full prompt for one block. query and docs are the (truncated) texts; they are
 // sanitized here. instruction, if non-empty, is inserted unsanitized.
 std::string build_block_prompt(std::string_view query, const std::vector<std::string_view>& docs,

@@ -77,6 +77,9 @@ Reranker::Reranker(std::unique_ptr<Tokenizer> tok, std::unique_ptr<Qwen3Model> m
   rerank_token_id_ = *r;
   if (int64_t(std::max(*e, *r)) >= model_->config().vocab_size)
     fail("readout token id ", std::max(*e, *r), " is outside the embedding table (vocab_size ", model_->config().vocab_size, ")");
+  // Every block prompt starts with these tokens (the pre-tokenizer splits before " <count>"; a
+  // prompt whose tokens differ there just computes every row).
+  model_->set_shared_prefix(tok_->encode(block_prompt_prefix()));
 }
 
 Reranker::~Reranker() = default;

@@ -65,6 +65,26 @@ TEST(Prompt, ExactTemplateText) {
   EXPECT_EQ(build_block_prompt("q", {"d"}, std::string("")), build_block_prompt("q", {"d"}, std::nullopt));
 }
 
+// The model's shared prefix (model/shared_prefix.h) is the tokens of block_prompt_prefix(): they
+// must start every block prompt's tokens, whatever the document count, query and instruction.
+TEST(Prompt, PrefixTokensStartEveryBlockPrompt) {
+  EXPECT_EQ(build_block_prompt("q", {"d"}, std::nullopt).rfind(block_prompt_prefix(), 0), 0u);
+  const std::string path = std::string(LASTRANK_DEPS_DIR) + "/tokenizer/tokenizer.json";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no tokenizer at " << path;
+  auto tok = Tokenizer::load_file(path);
+  const std::vector<int32_t> prefix = tok->encode(block_prompt_prefix());
+  ASSERT_GT(prefix.size(), 80u);
+  for (size_t n : {1, 9, 10, 64, 125}) {
+    for (const std::optional<std::string>& instruction : {std::optional<std::string>(), std::optional<std::string>("be strict")}) {
+      const std::vector<std::string> texts(n, "4 Wörter, 12 Zahlen");
+      const std::vector<std::string_view> docs(texts.begin(), texts.end());
+      const std::vector<int32_t> ids = tok->encode(build_block_prompt("42 what?", docs, instruction));
+      ASSERT_GT(ids.size(), prefix.size());
+      EXPECT_TRUE(std::equal(prefix.begin(), prefix.end(), ids.begin())) << n << " documents";
+    }
+  }
+}
+
 TEST(Prompt, TokenCountsMatchHuggingFace) {
   const std::string path = std::string(LASTRANK_DEPS_DIR) + "/tokenizer/tokenizer.json";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "no tokenizer at " << path;
