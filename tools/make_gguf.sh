@@ -2,7 +2,7 @@
 # Converts a lastrank/jina checkpoint dir to GGUF for the llama.cpp peer benchmark:
 #   tools/make_gguf.sh MODEL_DIR OUT.gguf [bf16|f16|q8_0]
 # llama.cpp has no JinaForRanking: we convert a temporary copy whose config says Qwen3ForCausalLM and
-# whose safetensors leave out projector.* (shared/docs/peers-cpu.md, note 2), with Debian sid's
+# whose safetensors leave out projector.* (docs/peers.md), with Debian sid's
 # convert_hf_to_gguf.py in the reference chroot. MODEL_DIR and OUT's folder are bind-mounted into the
 # chroot at the same paths. Needs `tools/bench_peer_llamacpp.sh setup` first.
 set -euo pipefail

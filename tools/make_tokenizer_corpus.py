@@ -373,7 +373,7 @@ SYS = ("You are a search relevance expert who can determine a ranking of the pas
 
 
 def jina_prompt(query, docs):
-    """reference.md §3.4 (no instruction, no_thinking=True)."""
+    """docs/model.md §3 step 3 (no instruction, no_thinking=True)."""
     def sanitize(s):
         return s.replace("<|rerank_token|>", "").replace("<|embed_token|>", "")
     q = sanitize(query)

@@ -1,5 +1,5 @@
 // Binds the checkpoint's tensors to ModelWeights: builds the exact expected tensor set from the
-// config (reference.md §1.4), checks presence, float dtype and shape of each, rejects anything
+// config (docs/model-files.md, "Tensor set"), checks presence, float dtype and shape of each, rejects anything
 // unexpected (lm_head.* is ignored), and reads the projector sizes from its tensors.
 #include "model/weights.h"
 

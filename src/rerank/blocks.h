@@ -1,4 +1,4 @@
-// Block splitting of a long document list (reference.md §3.3): documents keep input order; a
+// Block splitting of a long document list (docs/model.md §3, step 2): documents keep input order; a
 // block closes when it holds block_size documents or when the remaining capacity
 // (max_length - 2*query_len - sum of its document lengths) drops to <= max_doc_tokens.
 #pragma once

@@ -1,4 +1,4 @@
-// The jina-reranker-v3 prompt template (shared/docs/reference.md §3.4), byte-exact:
+// The jina-reranker-v3 prompt template (docs/model.md §3, step 3), byte-exact:
 // PREFIX + BODY + SUFFIX with the no-thinking suffix; the readout tokens are sanitized out of
 // the query and documents (not the instruction).
 #pragma once

@@ -1,4 +1,4 @@
-// The jina-reranker-v3 listwise pipeline (shared/docs/reference.md §3): truncation, block
+// The jina-reranker-v3 listwise pipeline (docs/model.md §3): truncation, block
 // splitting, prompt template, readout, projector, block-weighted merge, final cosine, sort.
 // One Reranker is shared by all callers; rerank() is not re-entrant (the server serializes
 // calls on its compute thread); tokenizer() is thread-safe.

@@ -14,7 +14,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-// The verbatim config.json of jinaai/jina-reranker-v3 (reference.md §1.1).
+// The verbatim config.json of jinaai/jina-reranker-v3 (as published on the Hugging Face hub).
 const char* kJinaV3Config = R"({
   "_name_or_path": "jinaai/jina-reranker-v3", "architectures": ["JinaForRanking"],
   "auto_map": {"AutoModel": "modeling.JinaForRanking"}, "attention_bias": false, "attention_dropout": 0.0,

