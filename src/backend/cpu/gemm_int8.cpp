@@ -181,10 +181,11 @@ inline Vi vdot(Vi acc, Vi a, Vi b) {
 }
 #else
 // a: s8 activations, b: s8 weights, wabs = |b|: |b| * (sign(b) * a) = a * b per byte (vpsignb
-// zeroes a where b is 0; |a| <= 127, so negating it is exact). One k step (the odd last step of a
-// group): the int16 pair sums widened at once.
-inline Vi vdot(Vi acc, Vi a, Vi b, Vi wabs) {
-  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, _mm256_sign_epi8(a, b)), _mm256_set1_epi16(1)));
+// zeroes a where b is 0; |a| <= 127, so negating it is exact). One k step (only a group's odd last
+// step): the int16 pair sums widened at once.
+inline Vi vdot(Vi acc, Vi a, Vi b) {
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(b), _mm256_sign_epi8(a, b)),
+                                                 _mm256_set1_epi16(1)));
 }
 // Two k steps (a0 with b0, a1 with b1): their int16 pair sums added before one widening.
 inline Vi vdot2(Vi acc, Vi a0, Vi b0, Vi wabs0, Vi a1, Vi b1, Vi wabs1) {
@@ -316,9 +317,9 @@ void micro_int8(int64_t steps, int64_t ng, const uint8_t* xt, const int8_t* pane
 #define LR_DECL(r) [[maybe_unused]] Vi c##r##_0 = z0, c##r##_1 = z1;
     LR_ROWS(LR_DECL)
 #undef LR_DECL
-#if defined(LR_INT8_AVX2)
-    // Two k steps per iteration (vdot2); a group's odd last step alone (vdot).
     int64_t q = q0;
+#if defined(LR_INT8_AVX2)
+    // Two k steps per iteration (vdot2); a group's odd last step, below, alone (vdot).
     for (; q + 1 < q1; q += 2, pq += 2 * kNr8 * kKs, xg += 2 * kMr8 * kKs) {
       const Vi b0 = vload_i(pq), b1 = vload_i(pq + kLanes32 * 4);
       const Vi d0 = vload_i(pq + kNr8 * kKs), d1 = vload_i(pq + kNr8 * kKs + kLanes32 * 4);
@@ -333,20 +334,8 @@ void micro_int8(int64_t steps, int64_t ng, const uint8_t* xt, const int8_t* pane
       LR_ROWS(LR_STEP2)
 #undef LR_STEP2
     }
-    if (q < q1) {
-      const Vi b0 = vload_i(pq), b1 = vload_i(pq + kLanes32 * 4);
-      const Vi m0 = _mm256_abs_epi8(b0), m1 = _mm256_abs_epi8(b1);
-#define LR_STEP1(r)                                   \
-  if constexpr (kMr8 > r) {                           \
-    const Vi a = vbroadcast4(xg + (r) * 4);           \
-    c##r##_0 = vdot(c##r##_0, a, b0, m0);             \
-    c##r##_1 = vdot(c##r##_1, a, b1, m1);             \
-  }
-      LR_ROWS(LR_STEP1)
-#undef LR_STEP1
-    }
-#else
-    for (int64_t q = q0; q < q1; ++q, pq += kNr8 * kKs, xg += kMr8 * kKs) {
+#endif
+    for (; q < q1; ++q, pq += kNr8 * kKs, xg += kMr8 * kKs) {
       const Vi b0 = vload_i(pq), b1 = vload_i(pq + kLanes32 * 4);
 #define LR_STEP(r)                               \
   if constexpr (kMr8 > r) {                      \
@@ -357,7 +346,6 @@ void micro_int8(int64_t steps, int64_t ng, const uint8_t* xt, const int8_t* pane
       LR_ROWS(LR_STEP)
 #undef LR_STEP
     }
-#endif
 #endif
     const Vf s0 = vload_f(sw + g * kNr8), s1 = vload_f(sw + g * kNr8 + kLanes32);
 #define LR_FOLD(r)                                                                              \
