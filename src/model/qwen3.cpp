@@ -346,8 +346,6 @@ void Qwen3Model::set_shared_prefix(std::vector<int32_t> ids) {
   impl_->prefix.set(std::move(ids), int64_t(impl_->layers.size()));
 }
 
-const std::vector<int32_t>& Qwen3Model::shared_prefix() const { return impl_->prefix.ids(); }
-
 void Qwen3Model::project(const float* h, int64_t rows, float* e) { impl_->project(h, rows, e); }
 
 }  // namespace lastrank

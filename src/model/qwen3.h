@@ -85,7 +85,6 @@ class Qwen3Model {
   // the prefix set (a bf16 or int8 forward's per-call outlier channels are chosen per pass), never
   // on whether its K/V were already kept. A traced forward computes every row. Empty: none.
   void set_shared_prefix(std::vector<int32_t> ids);
-  const std::vector<int32_t>& shared_prefix() const;
 
   // e[r, proj_out] = W2 · relu(W1 · h[r, hidden]) (host arrays), fp32 math (the HF fp32 reference).
   void project(const float* h, int64_t rows, float* e);
