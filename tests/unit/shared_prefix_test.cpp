@@ -7,19 +7,15 @@
 
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 
 #include "core/cancel.h"
-#include "kernel_set_fixture.h"
 #include "model/config.h"
 #include "model/qwen3.h"
-#include "test_paths.h"
+#include "test_model_case.h"
 
 namespace lastrank {
 namespace {
-
-const std::string kModels = LASTRANK_TEST_MODELS;
 
 std::vector<int32_t> token_ids(int n, int seed) {
   std::vector<int32_t> ids;
@@ -27,27 +23,17 @@ std::vector<int32_t> token_ids(int n, int seed) {
   return ids;
 }
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
-class SharedPrefixModel : public cpu::KernelSetTest<std::tuple<std::string, Precision, cpu::KernelSet>> {
+class SharedPrefixModel : public TestModelCase {
  protected:
-  void SetUp() override {
-    cpu::KernelSetTest<std::tuple<std::string, Precision, cpu::KernelSet>>::SetUp();
-    if (IsSkipped()) return;
-    dir_ = kModels + "/" + std::get<0>(GetParam());
-    if (!std::filesystem::exists(dir_ + "/config.json")) GTEST_SKIP() << "no test model at " << dir_;
-  }
   // A fresh model; attention row chunks of 5 rows put chunk starts off the prefix boundary.
   std::unique_ptr<Qwen3Model> make(const std::vector<int32_t>& prefix) const {
     EngineOptions eo;
-    eo.precision = std::get<1>(GetParam());
+    eo.precision = precision();
     eo.threads = 2;
     eo.int8_leading_layers = 1;
     eo.attn_row_chunk = 5;
-    ModelConfig cfg = load_model_config(dir_ + "/config.json");
-    ModelWeights w = load_model_weights(dir_, cfg);
+    ModelConfig cfg = load_model_config(model_ + "/config.json");
+    ModelWeights w = load_model_weights(model_, cfg);
     auto m = std::make_unique<Qwen3Model>(std::move(cfg), std::move(w), eo);
     m->set_shared_prefix(prefix);
     return m;
@@ -58,7 +44,6 @@ class SharedPrefixModel : public cpu::KernelSetTest<std::tuple<std::string, Prec
     m.forward(ids, readout, out.data(), nullptr, cancel);
     return out;
   }
-  std::string dir_;
 };
 
 // 13 prefix rows: longer than tiny-swa's window of 8 and than an attention chunk.
@@ -80,7 +65,7 @@ TEST_P(SharedPrefixModel, KeptKvGiveTheFirstPassResults) {
 }
 
 TEST_P(SharedPrefixModel, Fp32EqualsOnePass) {
-  if (std::get<1>(GetParam()) != Precision::fp32) GTEST_SKIP() << "bf16 and int8 pick outlier channels per pass";
+  if (precision() != Precision::fp32) GTEST_SKIP() << "bf16 and int8 pick outlier channels per pass";
   auto split = make(kPrefix), whole = make({});
   const std::vector<int32_t> a = with_prefix(20, 2);
   const std::vector<float> x = run(*split, a, {13, 20, 32}), y = run(*whole, a, {13, 20, 32});
@@ -112,13 +97,7 @@ INSTANTIATE_TEST_SUITE_P(
     All, SharedPrefixModel,
     ::testing::Combine(::testing::Values("tiny-gqa3", "tiny-swa", "tiny-outlier"),
                        ::testing::Values(Precision::fp32, Precision::bf16, Precision::int8), cpu::all_kernel_sets()),
-    [](const auto& info) {
-      std::string name = std::get<0>(info.param) + "_" + precision_name(std::get<1>(info.param)) + "_" +
-                         cpu::kernel_set_name(std::get<2>(info.param));
-      for (char& c : name)
-        if (c == '-') c = '_';
-      return name;
-    });
+    test_model_case_name);
 
 }  // namespace
 }  // namespace lastrank

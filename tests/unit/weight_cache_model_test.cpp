@@ -14,11 +14,11 @@
 
 #include "backend/cpu/kernel_dispatch.h"
 #include "core/error.h"
-#include "kernel_set_fixture.h"
 #include "model/checkpoint_identity.h"
 #include "model/config.h"
 #include "model/qwen3.h"
 #include "rerank/reranker.h"
+#include "test_model_case.h"
 #include "test_paths.h"
 
 namespace lastrank {
@@ -64,10 +64,6 @@ std::vector<float> run_model(const std::string& dir, Precision p, const std::str
   return out;
 }
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
 std::string temp_dir(const std::string& tag) {
   const fs::path p = fs::temp_directory_path() / ("lastrank-wcm-" + tag + "-" + std::to_string(::getpid()));
   fs::remove_all(p);
@@ -92,25 +88,22 @@ void flip_byte(const std::string& path, uint64_t at) {
   f.write(&c, 1);
 }
 
-class WeightCacheModel : public cpu::KernelSetTest<std::tuple<std::string, Precision, cpu::KernelSet>> {
+class WeightCacheModel : public TestModelCase {
  protected:
   void SetUp() override {
-    cpu::KernelSetTest<std::tuple<std::string, Precision, cpu::KernelSet>>::SetUp();
+    TestModelCase::SetUp();
     if (IsSkipped()) return;
-    model_ = kModels + "/" + std::get<0>(GetParam());
-    if (!fs::exists(model_ + "/config.json")) GTEST_SKIP() << "no test model at " << model_;
-    precision_ = std::get<1>(GetParam());
-    cache_ = temp_dir(cat(std::get<0>(GetParam()), "-", precision_name(precision_)));
-    ref_ = run_model(model_, precision_, "", nullptr);
+    cache_ = temp_dir(cat(std::get<0>(GetParam()), "-", precision_name(precision())));
+    ref_ = run_model(model_, precision(), "", nullptr);
   }
   void TearDown() override {
     if (!cache_.empty()) fs::remove_all(cache_);
-    cpu::KernelSetTest<std::tuple<std::string, Precision, cpu::KernelSet>>::TearDown();
+    TestModelCase::TearDown();
   }
   // One load through the cache: its output must be the reference's, its events `expect`.
   void load_expect(const std::string& expect, const std::string& detail_has = "") {
     Events ev;
-    EXPECT_TRUE(same_bits(run_model(model_, precision_, cache_, &ev), ref_)) << ev.all();
+    EXPECT_TRUE(same_bits(run_model(model_, precision(), cache_, &ev), ref_)) << ev.all();
     EXPECT_EQ(ev.statuses(), expect) << ev.all();
     if (!detail_has.empty()) {
       EXPECT_NE(ev.all().find(detail_has), std::string::npos) << ev.all();
@@ -122,8 +115,7 @@ class WeightCacheModel : public cpu::KernelSetTest<std::tuple<std::string, Preci
     return f.empty() ? "" : f[0];
   }
 
-  std::string model_, cache_;
-  Precision precision_ = Precision::bf16;
+  std::string cache_;
   std::vector<float> ref_;
 };
 
@@ -163,13 +155,7 @@ INSTANTIATE_TEST_SUITE_P(
     All, WeightCacheModel,
     ::testing::Combine(::testing::Values("tiny-gqa3", "tiny-f32", "tiny-f16"),
                        ::testing::Values(Precision::fp32, Precision::bf16, Precision::int8), cpu::all_kernel_sets()),
-    [](const auto& i) {
-      std::string s = cat(std::get<0>(i.param), "_", precision_name(std::get<1>(i.param)), "_",
-                          cpu::kernel_set_name(std::get<2>(i.param)));
-      for (char& c : s)
-        if (c == '-') c = '_';
-      return s;
-    });
+    test_model_case_name);
 
 // A changed checkpoint (one byte of one weight; the same header) gets its own key.
 TEST(WeightCacheModelKey, ChangedCheckpointIsANewKey) {
