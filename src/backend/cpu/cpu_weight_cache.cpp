@@ -3,8 +3,6 @@
 // io/weight_cache_dir.h).
 #include "backend/cpu/cpu_weight_cache.h"
 
-#include <sys/stat.h>
-
 #include <bit>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +11,7 @@
 #include "backend/cpu/kernel_dispatch.h"
 #include "backend/cpu/pool_each.h"
 #include "core/error.h"
+#include "io/cache_through.h"
 #include "io/weight_cache_dir.h"
 #include "io/weight_cache_file.h"
 
@@ -39,53 +38,6 @@ std::map<std::string, int64_t> item_meta(const CacheItem& it) {
 void check_entry(const CacheEntry& e, const CacheItem& it, size_t i) {
   if (e.name != it.name || e.meta != item_meta(it))
     fail("entry ", i, " is ", e.name, ", expected ", it.name, " ", pack_format_name(it.format), " [", it.n, ", ", it.k, "]");
-}
-
-std::string one_line(const std::string& s) {
-  std::string o = s;
-  for (char& c : o)
-    if (c == '\n') c = ' ';
-  return o;
-}
-
-// The cache hit path: open, match, verify, adopt. Empty (the reason logged) when the file at path
-// cannot be used.
-std::vector<std::unique_ptr<PackedMatrix>> try_read(const std::string& path, const std::string& key,
-                                                    const std::vector<CacheItem>& items, const WeightCacheSpec& cache,
-                                                    ThreadPool& pool) {
-  try {
-    std::shared_ptr<CacheFile> file = CacheFile::open(path);  // its errors name the path
-    try {
-      return read_weight_cache(file, key, items, pool);
-    } catch (const Error& e) {
-      fail(path, ": ", e.what());
-    }
-  } catch (const Error& e) {
-    if (cache.log) cache.log("ignored", one_line(e.what()));
-  }
-  return {};
-}
-
-// Packs, then writes the cache file; a write problem is logged, not thrown.
-std::vector<std::unique_ptr<PackedMatrix>> pack_and_write(
-    const std::string& path, const std::string& key, const std::vector<CacheItem>& items, const WeightCacheSpec& cache,
-    const std::function<std::vector<std::unique_ptr<PackedMatrix>>()>& pack) {
-  std::vector<std::unique_ptr<PackedMatrix>> m = pack();
-  uint64_t bytes = 0;
-  for (const auto& p : m) bytes += p->bytes() + 4096 * 3;
-  const std::string problem = weight_cache_dir_problem(cache.dir, bytes);
-  if (!problem.empty()) {
-    if (cache.log) cache.log("disabled", problem);
-    return m;
-  }
-  try {
-    write_weight_cache(path, key, items, m);
-    prune_weight_cache(cache.dir, path);
-    if (cache.log) cache.log("written", cat(path, " (", (bytes + (1 << 19)) >> 20, " MiB)"));
-  } catch (const Error& e) {
-    if (cache.log) cache.log("disabled", e.what());
-  }
-  return m;
 }
 
 }  // namespace
@@ -171,17 +123,15 @@ std::vector<std::unique_ptr<PackedMatrix>> load_through_cache(
     const std::vector<CacheItem>& items, const WeightCacheSpec& cache, ThreadPool& pool,
     const std::function<std::vector<std::unique_ptr<PackedMatrix>>()>& pack) {
   const std::string key = weight_cache_key(cache.checkpoint_id, items);
-  const std::string path = weight_cache_path(cache.dir, key);
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) {
-    std::vector<std::unique_ptr<PackedMatrix>> m = try_read(path, key, items, cache, pool);
-    if (!m.empty()) {
-      touch_weight_cache(path);
-      if (cache.log) cache.log("hit", path);
-      return m;
-    }
-  }
-  return pack_and_write(path, key, items, cache, pack);
+  const CachePlace place{cache.dir, weight_cache_path(cache.dir, key), cache.log};
+  std::vector<std::unique_ptr<PackedMatrix>> m;
+  if (read_from_cache(place, [&](const std::shared_ptr<CacheFile>& f) { m = read_weight_cache(f, key, items, pool); }))
+    return m;
+  m = pack();
+  uint64_t bytes = 0;
+  for (const auto& p : m) bytes += p->bytes() + 4096 * 3;
+  write_to_cache(place, bytes, [&] { write_weight_cache(place.path, key, items, m); });
+  return m;
 }
 
 }  // namespace lastrank::cpu

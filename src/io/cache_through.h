@@ -1,0 +1,35 @@
+// The load path every start-up cache file shares (packed weights, backend/cpu/cpu_weight_cache.h;
+// the shared prefix's K/V, model/prefix_cache.h): use the file when it is valid, else make the
+// contents and write them there, reporting each step (docs/model-files.md, "Start-up: the
+// packed-weight cache"). A cache problem is reported, never thrown.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace lastrank {
+
+class CacheFile;
+
+// status: "hit" (used), "written", "ignored" (a file there was not used; detail says why; the
+// contents are made again and the file rewritten) or "disabled" (not written; detail: why).
+using CacheLogFn = std::function<void(const std::string& status, const std::string& detail)>;
+
+struct CachePlace {
+  std::string dir;   // the cache directory
+  std::string path;  // the file in it (io/weight_cache_dir.h: weight_cache_path)
+  CacheLogFn log;    // may be empty
+};
+
+// When place.path exists: opens it and calls adopt, which throws lastrank::Error when the file's
+// key or contents do not fit. true (logged "hit", the file touched) when adopt returned; false
+// when there is no file, or it could not be opened or adopted (logged "ignored" with the reason).
+bool read_from_cache(const CachePlace& place, const std::function<void(const std::shared_ptr<CacheFile>&)>& adopt);
+
+// Calls write (which writes place.path, throwing lastrank::Error on failure) when the directory
+// has room for `bytes`, then prunes the older files of its kind. Logged "written", or "disabled"
+// with the reason when the directory is unusable or write threw.
+void write_to_cache(const CachePlace& place, uint64_t bytes, const std::function<void()>& write);
+
+}  // namespace lastrank
