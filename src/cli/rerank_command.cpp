@@ -35,15 +35,15 @@ struct LoadedModel {
   std::string name;
 };
 
-// The packed-weight cache's report: a problem (ignored, disabled) is one stderr line at once;
-// every status goes into the --verbose model_loaded event.
+// The start-up cache's report (packed weights, prefix K/V): a problem (ignored, disabled) is one
+// stderr line at once; every status goes into the --verbose model_loaded event.
 EngineOptions with_cache_log(const RerankCommand& cmd, const std::shared_ptr<json>& status) {
   EngineOptions e = cmd.engine;
-  e.weight_cache_log = [status](const std::string& what, const std::string& detail) {
+  e.weight_cache_log = [status](CacheFileKind kind, const std::string& what, const std::string& detail) {
     if (what == "ignored" || what == "disabled")
       std::fprintf(stderr, "lastrank: weight cache %s: %s%s\n", what.c_str(), detail.c_str(),
                    what == "disabled" ? " (--no-weight-cache or LASTRANK_WEIGHT_CACHE=off turn it off)" : "");
-    status->push_back({{"status", what}, {"detail", detail}});
+    status->push_back({{"file", cache_file_kind_name(kind)}, {"status", what}, {"detail", detail}});
   };
   return e;
 }

@@ -28,11 +28,24 @@ std::string env(const char* name) {
   return v ? std::string(v) : std::string();
 }
 
-bool is_cache_file(const std::string& name) {
-  return name.rfind("packed-", 0) == 0 && name.size() > 5 && name.compare(name.size() - 5, 5, ".lrwc") == 0;
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
-bool is_temp_file(const std::string& name) { return name.rfind(".tmp-packed-", 0) == 0; }
+// A cache file of the kind whose names start with `start` ("packed-", "prefix-").
+bool is_cache_file(const std::string& name, const std::string& start) {
+  return name.rfind(start, 0) == 0 && name.size() > start.size() + 5 && ends_with(name, ".lrwc");
+}
+
+bool is_temp_file(const std::string& name) {
+  return name.rfind(".tmp-packed-", 0) == 0 || name.rfind(".tmp-prefix-", 0) == 0;
+}
+
+// "packed-" or "prefix-": the start of the name of a cache file at `path`.
+std::string kind_start(const std::string& path) {
+  const std::string name = fs::path(path).filename().string();
+  return name.substr(0, name.find('-') + 1);
+}
 
 }  // namespace
 
@@ -52,12 +65,20 @@ std::string resolve_weight_cache_dir(const std::string& dir, bool disabled) {
   return dir.empty() ? default_weight_cache_dir() : dir;
 }
 
-std::string weight_cache_path(const std::string& dir, const std::string& key) {
+const char* cache_file_kind_name(CacheFileKind kind) {
+  switch (kind) {
+    case CacheFileKind::packed: return "packed";
+    case CacheFileKind::prefix: return "prefix";
+  }
+  return "?";
+}
+
+std::string weight_cache_path(const std::string& dir, const std::string& key, CacheFileKind kind) {
   const XXH128_hash_t h = XXH3_128bits(key.data(), key.size());
   char hex[33];
   std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(h.high64),
                 static_cast<unsigned long long>(h.low64));
-  return dir + "/packed-" + hex + ".lrwc";
+  return cat(dir, "/", cache_file_kind_name(kind), "-", hex, ".lrwc");
 }
 
 std::string weight_cache_dir_problem(const std::string& dir, uint64_t bytes) {
@@ -82,13 +103,14 @@ void touch_weight_cache(const std::string& path) {
 void prune_weight_cache(const std::string& dir, const std::string& keep) {
   std::error_code ec;
   std::vector<std::pair<fs::file_time_type, fs::path>> files;
+  const std::string start = kind_start(keep);
   const auto stale_temp = fs::file_time_type::clock::now() - std::chrono::hours(1);
   for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
     const fs::file_time_type t = e.last_write_time(ec);
     if (ec) continue;
     if (is_temp_file(name) && t < stale_temp) fs::remove(e.path(), ec);
-    if (is_cache_file(name) && name != fs::path(keep).filename().string()) files.emplace_back(t, e.path());
+    if (is_cache_file(name, start) && name != fs::path(keep).filename().string()) files.emplace_back(t, e.path());
   }
   std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   for (size_t i = kWeightCacheKeep - 1; i < files.size(); ++i) fs::remove(files[i].second, ec);

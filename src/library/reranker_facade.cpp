@@ -113,9 +113,12 @@ Reranker::~Reranker() = default;
 Reranker Reranker::load(const std::string& model_dir, const Options& options) {
   return translated(Error::Code::model, [&] {
     EngineOptions eo = engine_options(options);
-    // Info::weight_cache: the cache's last word at load ("ignored" is followed by "written").
+    // Info::weight_cache: the packed-weight cache's last word at load ("ignored" is followed by
+    // "written"); the prefix K/V file beside it is not reported.
     auto cache_status = std::make_shared<std::string>(options.weight_cache_dir.empty() ? "off" : "");
-    eo.weight_cache_log = [cache_status](const std::string& status, const std::string&) { *cache_status = status; };
+    eo.weight_cache_log = [cache_status](CacheFileKind kind, const std::string& status, const std::string&) {
+      if (kind == CacheFileKind::packed) *cache_status = status;
+    };
     RerankOptions ro;
     ro.max_query_tokens = options.max_query_length;
     ro.max_doc_tokens = options.max_doc_length;

@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "model/checkpoint_identity.h"
+#include "model/prefix_cache.h"
 #include "model/shared_prefix.h"
 
 namespace lastrank {
@@ -68,12 +69,20 @@ struct Qwen3Model::Impl {
   std::unique_ptr<Buffer> proj_in = be.buffer(), proj_mid = be.buffer(), proj_out = be.buffer();
   std::vector<float> trace_host;  // a traced tensor, downloaded
   SharedPrefix prefix{be};
+  std::string checkpoint_id;  // checkpoint_identity, when there is a weight cache directory
 
   // int8 mode is mixed precision: its first opt.int8_leading_layers layers are prepared as
   // kInt8LeadingPrecision (qwen3.h says why); every other mode prepares every layer as itself.
   Precision layer_precision(int64_t layer) const {
     return opt.precision == Precision::int8 && layer < opt.int8_leading_layers ? kInt8LeadingPrecision
                                                                                 : opt.precision;
+  }
+
+  CacheLogFn cache_log(CacheFileKind kind) const {
+    if (!opt.weight_cache_log) return {};
+    return [log = opt.weight_cache_log, kind](const std::string& status, const std::string& detail) {
+      log(kind, status, detail);
+    };
   }
 
   void load(const ModelWeights& w) {
@@ -89,7 +98,10 @@ struct Qwen3Model::Impl {
     specs.push_back({&w.projector0, Precision::fp32});
     specs.push_back({&w.projector2, Precision::fp32});
     WeightCacheSpec cache;
-    if (!opt.weight_cache_dir.empty()) cache = {opt.weight_cache_dir, checkpoint_identity(w.archive), opt.weight_cache_log};
+    if (!opt.weight_cache_dir.empty()) {
+      checkpoint_id = checkpoint_identity(w.archive);
+      cache = {opt.weight_cache_dir, checkpoint_id, cache_log(CacheFileKind::packed)};
+    }
     std::vector<std::unique_ptr<LinearWeight>> lin = be.load_linears(specs, cache);
     auto next = lin.begin();
     layers.resize(w.layers.size());
@@ -279,6 +291,17 @@ struct Qwen3Model::Impl {
     prefix.mark_ready();
   }
 
+  // The prefix's K/V from the weight cache directory, or computed now and written there.
+  void prefix_through_cache() {
+    const std::string key = prefix_cache_key(cfg, opt, be.kernel_set(), checkpoint_id, prefix.ids());
+    if (key.empty()) {
+      if (CacheLogFn log = cache_log(CacheFileKind::prefix)) log("disabled", "this build has no GNU build ID");
+      return;
+    }
+    load_prefix_through_cache(prefix, n_kv * hd, opt.weight_cache_dir, key, cache_log(CacheFileKind::prefix),
+                              [&] { prefix_pass(nullptr); });
+  }
+
   void forward(const std::vector<int32_t>& ids, const std::vector<int64_t>& readout, float* out,
                const TraceFn* trace, const CancelToken* cancel) {
     check_readout(ids, readout);
@@ -344,6 +367,7 @@ void Qwen3Model::forward(const std::vector<int32_t>& ids, const std::vector<int6
 
 void Qwen3Model::set_shared_prefix(std::vector<int32_t> ids) {
   impl_->prefix.set(std::move(ids), int64_t(impl_->layers.size()));
+  if (!opt_.weight_cache_dir.empty() && !impl_->prefix.ids().empty()) impl_->prefix_through_cache();
 }
 
 void Qwen3Model::project(const float* h, int64_t rows, float* e) { impl_->project(h, rows, e); }

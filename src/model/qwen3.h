@@ -10,6 +10,7 @@
 #include "backend/backend.h"
 #include "core/cancel.h"
 #include "core/trace.h"
+#include "io/weight_cache_dir.h"
 #include "model/config.h"
 #include "model/weights.h"
 
@@ -48,8 +49,11 @@ struct EngineOptions {
   // library default is none; the CLI and server default to io/weight_cache_dir.h's
   // default_weight_cache_dir() (docs/model-files.md, "Start-up: the packed-weight cache").
   std::string weight_cache_dir;
-  // What the cache did (WeightCacheSpec::log: hit, written, ignored, disabled); may be empty.
-  std::function<void(const std::string& status, const std::string& detail)> weight_cache_log;
+  // The same directory keeps the shared prompt prefix's K/V (model/prefix_cache.h), computed at
+  // set_shared_prefix when no valid file holds them.
+  // What the cache did, per file kind (io/cache_through.h: hit, written, ignored, disabled); may
+  // be empty.
+  std::function<void(CacheFileKind kind, const std::string& status, const std::string& detail)> weight_cache_log;
 };
 
 class Qwen3Model {
@@ -84,6 +88,8 @@ class Qwen3Model {
   // pass of their own, and reuse their K/V from then on (model/shared_prefix.h). Results depend on
   // the prefix set (a bf16 or int8 forward's per-call outlier channels are chosen per pass), never
   // on whether its K/V were already kept. A traced forward computes every row. Empty: none.
+  // With a weight cache directory the K/V are read from there or computed now and written there
+  // (model/prefix_cache.h); without one they are computed by the first forward that uses them.
   void set_shared_prefix(std::vector<int32_t> ids);
 
   // e[r, proj_out] = W2 · relu(W1 · h[r, hidden]) (host arrays), fp32 math (the HF fp32 reference).

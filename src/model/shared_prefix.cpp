@@ -35,4 +35,14 @@ void SharedPrefix::restore(int64_t layer, float* k, float* v, int64_t cols) cons
   be_.gather_rows(v_[size_t(layer)]->data(), cols, row_index_.data(), rows(), v);
 }
 
+void SharedPrefix::download(int64_t layer, int64_t cols, float* k, float* v) const {
+  be_.download(k_[size_t(layer)]->data(), rows() * cols, k);
+  be_.download(v_[size_t(layer)]->data(), rows() * cols, v);
+}
+
+void SharedPrefix::upload(int64_t layer, int64_t cols, const float* k, const float* v) {
+  be_.upload(k, rows() * cols, k_[size_t(layer)]->grow(rows() * cols));
+  be_.upload(v, rows() * cols, v_[size_t(layer)]->grow(rows() * cols));
+}
+
 }  // namespace lastrank

@@ -31,8 +31,14 @@ class SharedPrefix {
   void save(int64_t layer, const float* k, const float* v, int64_t cols);
   void restore(int64_t layer, float* k, float* v, int64_t cols) const;
 
- private:
+  // A layer's kept K/V as host arrays [rows(), cols] (what model/prefix_cache.h stores), and back.
+  void download(int64_t layer, int64_t cols, float* k, float* v) const;
+  void upload(int64_t layer, int64_t cols, const float* k, const float* v);
+
   int64_t rows() const { return int64_t(ids_.size()); }
+  int64_t layers() const { return int64_t(k_.size()); }
+
+ private:
 
   Backend& be_;
   std::vector<int32_t> ids_;

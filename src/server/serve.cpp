@@ -127,9 +127,12 @@ int serve_main(int argc, char** argv) {
     eo.precision = parse_precision(precision);
     eo.threads = threads;
     eo.weight_cache_dir = resolve_weight_cache_dir(weight_cache, no_weight_cache);
-    eo.weight_cache_log = [](const std::string& status, const std::string& detail) {
+    eo.weight_cache_log = [](CacheFileKind kind, const std::string& status, const std::string& detail) {
       std::fprintf(stderr, "%s\n",
-                   nlohmann::json({{"event", "weight_cache"}, {"status", status}, {"detail", detail}})
+                   nlohmann::json({{"event", "weight_cache"},
+                                   {"file", cache_file_kind_name(kind)},
+                                   {"status", status},
+                                   {"detail", detail}})
                        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
                        .c_str());
     };

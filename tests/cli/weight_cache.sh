@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The packed-weight cache through the CLI (docs/model-files.md, "Start-up: the packed-weight
-# cache"): --weight-cache DIR writes, then hits, with responses byte-identical to
+# cache"): --weight-cache DIR writes, then hits (packed weights and the prefix K/V), with responses byte-identical to
 # --no-weight-cache for each precision; LASTRANK_WEIGHT_CACHE picks the directory and "off" turns
 # it off; a corrupt file is reported on stderr and rebuilt; an unusable directory only disables
 # it. Args: LASTRANK_BIN MODELS_DIR SOURCE_DIR
@@ -16,15 +16,16 @@ cat >"$TMP/req.json" <<'JSON'
  "documents": ["Paris is the capital of France.", "Berlin ist die Hauptstadt.", "東京は日本の首都です。"],
  "return_embeddings": true}
 JSON
-# statuses of the weight cache in the --verbose model_loaded event of $1, comma-joined
+# statuses of the cache file kind $2 (default packed; or prefix) in the --verbose model_loaded
+# event of $1, comma-joined
 statuses() {
-  python3 - "$1" <<'PY'
+  python3 - "$1" "${2:-packed}" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
     e = json.loads(line)
     if e.get("event") == "model_loaded":
         w = e["weight_cache"]
-        print(w if isinstance(w, str) else ",".join(s["status"] for s in w))
+        print(w if isinstance(w, str) else ",".join(s["status"] for s in w if s["file"] == sys.argv[2]))
 PY
 }
 run() {  # out-name, extra args...
@@ -43,10 +44,14 @@ for p in fp32 bf16 int8; do
   [ "$(statuses "$TMP/w-$p.err")" = "$first" ] && ok || { bad "$p first run: not $first"; cat "$TMP/w-$p.err"; }
   run "h-$p" --precision "$p" --weight-cache "$TMP/cache"
   [ "$(statuses "$TMP/h-$p.err")" = hit ] && ok || { bad "$p second run: not a hit"; cat "$TMP/h-$p.err"; }
+  # The shared prefix's K/V: their own file per precision, written by the first run.
+  [ "$(statuses "$TMP/w-$p.err" prefix)" = written ] && [ "$(statuses "$TMP/h-$p.err" prefix)" = hit ] && ok \
+    || { bad "$p prefix K/V: not written, then hit"; cat "$TMP/w-$p.err" "$TMP/h-$p.err"; }
   cmp -s "$TMP/ref-$p.json" "$TMP/w-$p.json" && cmp -s "$TMP/ref-$p.json" "$TMP/h-$p.json" && ok \
     || bad "$p: responses with the cache differ from --no-weight-cache"
 done
 [ "$(find "$TMP/cache" -name 'packed-*.lrwc' | wc -l)" -eq 2 ] && ok || bad "expected one cache file per packing (fp32, bf16)"
+[ "$(find "$TMP/cache" -name 'prefix-*.lrwc' | wc -l)" -eq 3 ] && ok || bad "expected one prefix file per precision"
 
 # The environment variable: a directory, or off.
 LASTRANK_WEIGHT_CACHE="$TMP/env" run env1

@@ -49,7 +49,11 @@ std::vector<float> run_model(const std::string& dir, Precision p, const std::str
   eo.threads = 2;
   eo.int8_leading_layers = 1;  // int8 mode: a bf16 layer, then int8 ones
   eo.weight_cache_dir = cache_dir;
-  if (ev) eo.weight_cache_log = [ev](const std::string& s, const std::string& d) { ev->list.emplace_back(s, d); };
+  if (ev)
+    eo.weight_cache_log = [ev](CacheFileKind kind, const std::string& s, const std::string& d) {
+      EXPECT_EQ(kind, CacheFileKind::packed) << "this model has no shared prefix: " << s << " " << d;
+      ev->list.emplace_back(s, d);
+    };
   ModelConfig cfg = load_model_config(dir + "/config.json");
   ModelWeights w = load_model_weights(dir, cfg);
   Qwen3Model model(std::move(cfg), std::move(w), eo);
@@ -257,7 +261,7 @@ TEST(WeightCacheModelRerank, ScoresBitIdentical) {
   const std::vector<float> ref = scores("");
   EXPECT_TRUE(same_bits(scores(cache), ref));
   EXPECT_TRUE(same_bits(scores(cache), ref));
-  EXPECT_EQ(cache_files(cache).size(), 1u);
+  EXPECT_EQ(cache_files(cache).size(), 2u);  // packed weights, prefix K/V
   fs::remove_all(cache);
 }
 
