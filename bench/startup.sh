@@ -5,8 +5,9 @@
 # load phase (the --verbose model_loaded and request_done events), with the 1-minute load average
 # before every run, the CPU model, and how much of model.safetensors is still in the page cache after
 # a run (a start-up must leave it there for the next one), and what the packed-weight cache did
-# (docs/model-files.md): the cache lives in $LASTRANK_WEIGHT_CACHE (default $DIR/weight-cache,
-# emptied at the start); each precision's first run writes it ("written"), the others hit it.
+# and the shared prefix's K/V (docs/model-files.md): the cache lives in $LASTRANK_WEIGHT_CACHE
+# (default $DIR/weight-cache, emptied at the start); each precision's first run writes its files
+# ("written"), the others hit them.
 # LASTRANK_WEIGHT_CACHE=off measures the reference path (packing at every start).
 #   [LASTRANK_BIN=path/to/lastrank] bench/startup.sh [BUILD_DIR (default build)] [RUNS (default 3)] [PRECISIONS (default "fp32 bf16 int8")]
 # The checkpoint (1.2 GB, seeded random weights, the exact jina-reranker-v3 shapes, bf16) is made
@@ -64,7 +65,7 @@ for line in open(sys.argv[1]):
     if e.get("event") == "model_loaded":
         out += [f'{p["phase"]} {p["seconds"]:.3f}/{p["cpu_seconds"]:.3f}' for p in e.get("phases", [])]
         w = e.get("weight_cache", "n/a")
-        out.append("cache " + (w if isinstance(w, str) else "+".join(s["status"] for s in w)))
+        out.append("cache " + (w if isinstance(w, str) else " ".join(f'{s["file"]} {s["status"]}' for s in w)))
     if e.get("event") == "request_done":
         out.append(f'rerank ({e["tokens"]} tok) {e["seconds"]:.3f}/{e["cpu_seconds"]:.3f}')
 print(", ".join(out))
