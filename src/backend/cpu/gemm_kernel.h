@@ -23,6 +23,35 @@ constexpr int kMr = 6;
 constexpr int kNv = 2;
 constexpr int kNr = kNv * simd::kLanes;  // columns per packed weight panel
 
+// A tile's accumulators: C's rows (load_c) or zero.
+template <int R, int NV>
+inline void start_tile(simd::Vf (&acc)[R][NV], const float* c, int64_t ldc, bool load_c) {
+  using namespace simd;
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = load_c ? load(c + r * ldc + v * kLanes) : zero();
+}
+
+// Stores a tile's accumulators into C and, when vmax is given (attention's fused row max), folds
+// them in: vmax[v] = max(vmax[v], max_r acc[r][v]) lane-wise.
+template <int R, int NV>
+inline void finish_tile(const simd::Vf (&acc)[R][NV], float* c, int64_t ldc, float* vmax) {
+  using namespace simd;
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) store(c + r * ldc + v * kLanes, acc[r][v]);
+  if (!vmax) return;
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) {
+    Vf m = load(vmax + v * kLanes);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) m = max(m, acc[r][v]);
+    store(vmax + v * kLanes, m);
+  }
+}
+
 // The register tile every product runs on: C[R rows, NV vectors] (+)= A · B, k in order 0..kc-1.
 // A element (r, kk) is a[r * a_rs + kk * a_ks] (broadcast); B row kk is b + kk * ldb (NV whole
 // vectors); C row r is c + r * ldc. load_c: start from C's contents (accumulate), else from zero.
@@ -32,10 +61,7 @@ inline void tile_f32(int64_t kc, const float* a, int64_t a_rs, int64_t a_ks, con
                      int64_t ldc, bool load_c, float* vmax = nullptr) {
   using namespace simd;
   Vf acc[R][NV];
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) acc[r][v] = load_c ? load(c + r * ldc + v * kLanes) : zero();
+  start_tile(acc, c, ldc, load_c);
   for (int64_t kk = 0; kk < kc; ++kk) {
     Vf bv[NV];
 #pragma GCC unroll 4
@@ -49,19 +75,7 @@ inline void tile_f32(int64_t kc, const float* a, int64_t a_rs, int64_t a_ks, con
     }
     b += ldb;
   }
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) store(c + r * ldc + v * kLanes, acc[r][v]);
-  if (vmax) {
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) {
-      Vf m = load(vmax + v * kLanes);
-#pragma GCC unroll 16
-      for (int r = 0; r < R; ++r) m = max(m, acc[r][v]);
-      store(vmax + v * kLanes, m);
-    }
-  }
+  finish_tile(acc, c, ldc, vmax);
 }
 
 // The GEMM's fp32 micro-kernel: a kMr-row-max tile of one kNr-column weight panel.
@@ -112,11 +126,8 @@ inline void pack_a_bf16(const float* x, int64_t ldx, int64_t rows, int64_t k0, i
 template <int R, int NV>
 inline void tile_bf16(int64_t kc2, const uint32_t* a, int64_t a_rs, const uint32_t* b, int64_t ldb, float* c,
                       int64_t ldc, bool load_c, float* vmax = nullptr) {
-  __m512 acc[R][NV];
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) acc[r][v] = load_c ? _mm512_loadu_ps(c + r * ldc + v * 16) : _mm512_setzero_ps();
+  simd::Vf acc[R][NV];  // __m512
+  start_tile(acc, c, ldc, load_c);
   for (int64_t kk = 0; kk < kc2; ++kk) {
     __m512bh bv[NV];
 #pragma GCC unroll 4
@@ -129,19 +140,7 @@ inline void tile_bf16(int64_t kc2, const uint32_t* a, int64_t a_rs, const uint32
     }
     b += ldb;
   }
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(c + r * ldc + v * 16, acc[r][v]);
-  if (vmax) {
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) {
-      __m512 m = _mm512_loadu_ps(vmax + v * 16);
-#pragma GCC unroll 16
-      for (int r = 0; r < R; ++r) m = _mm512_max_ps(m, acc[r][v]);
-      _mm512_storeu_ps(vmax + v * 16, m);
-    }
-  }
+  finish_tile(acc, c, ldc, vmax);
 }
 #elif defined(LR_HAVE_DPBF16) && defined(LR_SIMD_NEON)
 // The same tile on bfdot (FEAT_BF16): a vector is NV x kLanes (8) words of two bf16, two q
@@ -154,10 +153,7 @@ inline void tile_bf16(int64_t kc2, const uint32_t* a, int64_t a_rs, const uint32
                       int64_t ldc, bool load_c, float* vmax = nullptr) {
   using namespace simd;
   Vf acc[R][NV];
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) acc[r][v] = load_c ? load(c + r * ldc + v * kLanes) : zero();
+  start_tile(acc, c, ldc, load_c);
   for (int64_t kk = 0; kk < kc2; ++kk) {
     bfloat16x8_t blo[NV], bhi[NV];
 #pragma GCC unroll 4
@@ -176,19 +172,7 @@ inline void tile_bf16(int64_t kc2, const uint32_t* a, int64_t a_rs, const uint32
     }
     b += ldb;
   }
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) store(c + r * ldc + v * kLanes, acc[r][v]);
-  if (vmax) {
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) {
-      Vf m = load(vmax + v * kLanes);
-#pragma GCC unroll 16
-      for (int r = 0; r < R; ++r) m = max(m, acc[r][v]);
-      store(vmax + v * kLanes, m);
-    }
-  }
+  finish_tile(acc, c, ldc, vmax);
 }
 #endif
 
