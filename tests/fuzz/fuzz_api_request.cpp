@@ -18,6 +18,7 @@
 #include "api/response.h"
 #include "api/tokenize.h"
 #include "api/truncation.h"
+#include "../word_tokens.h"
 
 namespace {
 
@@ -36,14 +37,7 @@ class WordTokens : public api::TextTokens {
   }
   // Each whitespace word is one token; every token ends a piece.
   std::vector<TokenEnd> token_ends(std::string_view text, size_t max_tokens) const override {
-    std::vector<TokenEnd> ends;
-    for (size_t i = 0; i < text.size() && ends.size() < max_tokens;) {
-      while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-      if (i == text.size()) break;
-      while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-      ends.push_back({i, true});
-    }
-    return ends;
+    return whitespace_token_ends(text, max_tokens);
   }
 };
 

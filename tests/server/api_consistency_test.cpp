@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "api/request.h"
-#include "fake_engine.h"
+#include "fake_server_test.h"
 #include "server/http_server.h"
 #include "test_paths.h"
 
@@ -134,25 +134,14 @@ CliRun run_cli(const std::string& args) {
   return r;
 }
 
-class ConsistencyTest : public ::testing::Test {
+class ConsistencyTest : public testing::FakeServerTest {
  protected:
   void SetUp() override {
     if (kCli.empty()) GTEST_SKIP() << "no lastrank binary in this build (LASTRANK_CLI undefined)";
     if (!fs::exists(kModel + "/tokenizer.json")) GTEST_SKIP() << "no tiny model with a tokenizer at " << kModel;
     ServerOptions o;
-    o.host = "127.0.0.1";
-    o.port = 0;
-    o.log_requests = false;
     o.limits.max_documents = kMaxDocuments;
-    server_ = std::make_unique<HttpServer>(engine_, o);
-    port_ = server_->bind();
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  void TearDown() override {
-    if (!server_) return;
-    engine_.open();
-    server_->shutdown();
-    thread_.join();
+    start(o);
   }
   Verdict via_server(const std::string& body) {
     httplib::Client c("127.0.0.1", port_);
@@ -169,10 +158,6 @@ class ConsistencyTest : public ::testing::Test {
     return v;
   }
 
-  testing::FakeEngine engine_;
-  std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
-  int port_ = 0;
 };
 
 TEST_F(ConsistencyTest, SameVerdictAndMessageOnEveryPath) {

@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "server/engine.h"
 #include "tokenizer/tokenizer.h"
+#include "word_tokens.h"
 
 namespace lastrank::server::testing {
 
@@ -106,14 +107,7 @@ class FakeEngine : public RerankEngine {
   }
   // Each whitespace word is one token; every token ends a piece.
   std::vector<TokenEnd> token_ends(std::string_view text, size_t max_tokens) const override {
-    std::vector<TokenEnd> ends;
-    for (size_t i = 0; i < text.size() && ends.size() < max_tokens;) {
-      while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-      if (i == text.size()) break;
-      while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-      ends.push_back({i, true});
-    }
-    return ends;
+    return whitespace_token_ends(text, max_tokens);
   }
 
   // Score of one document against a query: |query words in doc| / |query words|.

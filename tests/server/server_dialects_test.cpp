@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "core/error.h"
-#include "fake_engine.h"
+#include "fake_server_test.h"
 #include "server/cors.h"
 #include "server/engine_slot.h"
 #include "server/http_server.h"
@@ -21,22 +21,8 @@ namespace {
 using nlohmann::json;
 using testing::FakeEngine;
 
-class DialectTest : public ::testing::Test {
+class DialectTest : public testing::FakeServerTest {
  protected:
-  void start(ServerOptions o = {}, RerankEngine* engine = nullptr) {
-    o.host = "127.0.0.1";
-    o.port = 0;
-    o.log_requests = false;
-    server_ = std::make_unique<HttpServer>(engine ? *engine : engine_, o);
-    port_ = server_->bind();
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  void TearDown() override {
-    if (!server_) return;
-    engine_.open();
-    server_->shutdown();
-    thread_.join();
-  }
   httplib::Client client() {
     httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(20, 0);
@@ -47,10 +33,6 @@ class DialectTest : public ::testing::Test {
   }
   httplib::Result get(const std::string& path, httplib::Headers h = {}) { return client().Get(path.c_str(), h); }
 
-  FakeEngine engine_;
-  std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
-  int port_ = 0;
 };
 
 TEST_F(DialectTest, LlamaCppAliasesAndModelsList) {

@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "fake_engine.h"
+#include "fake_server_test.h"
 #include "server/http_server.h"
 
 namespace lastrank::server {
@@ -22,24 +22,8 @@ using nlohmann::json;
 using testing::FakeEngine;
 using namespace std::chrono_literals;
 
-class HttpTest : public ::testing::Test {
+class HttpTest : public testing::FakeServerTest {
  protected:
-  void start(ServerOptions o = {}) {
-    o.host = "127.0.0.1";
-    o.port = 0;
-    o.log_requests = false;
-    server_ = std::make_unique<HttpServer>(engine_, o);
-    port_ = server_->bind();
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  void TearDown() override { stop(); }
-  void stop() {
-    if (!server_) return;
-    engine_.open();
-    server_->shutdown();
-    thread_.join();
-    server_.reset();
-  }
   httplib::Client client() {
     httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(20, 0);
@@ -56,10 +40,6 @@ class HttpTest : public ::testing::Test {
     EXPECT_EQ(r->status, 200);
   }
 
-  FakeEngine engine_;
-  std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
-  int port_ = 0;
 };
 
 const char* kBasic = R"({"query": "b c", "documents": ["a b", "b c", {"text": "x", "id": 7}]})";

@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-#include "fake_engine.h"
+#include "fake_server_test.h"
 #include "raw_socket.h"
 #include "server/http_server.h"
 
@@ -32,22 +32,8 @@ std::string post_request(const std::string& body, const std::string& extra_heade
          std::to_string(body.size()) + "\r\n" + extra_headers + "\r\n" + body;
 }
 
-class TransportTest : public ::testing::Test {
+class TransportTest : public testing::FakeServerTest {
  protected:
-  void start(ServerOptions o = {}) {
-    o.host = "127.0.0.1";
-    o.port = 0;
-    o.log_requests = false;
-    server_ = std::make_unique<HttpServer>(engine_, o);
-    port_ = server_->bind();
-    thread_ = std::thread([this] { server_->run(); });
-  }
-  void TearDown() override {
-    if (!server_) return;
-    engine_.open();
-    server_->shutdown();
-    thread_.join();
-  }
   httplib::Result get(const std::string& path) {
     httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(10, 0);
@@ -60,10 +46,6 @@ class TransportTest : public ::testing::Test {
     return at == std::string::npos ? -1 : std::stod(r->body.substr(at + name.size() + 2));
   }
 
-  FakeEngine engine_;
-  std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
-  int port_ = 0;
 };
 
 // A per-read timeout never fires on a client that sends a header line every 300 ms; the

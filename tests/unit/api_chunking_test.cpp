@@ -13,6 +13,8 @@
 #include "api/request.h"
 #include "api/response.h"
 #include "api/truncation.h"
+#include "word_tokens.h"
+#include "api_test_helpers.h"
 
 namespace lastrank::api {
 namespace {
@@ -34,29 +36,9 @@ class WordTokens : public TextTokens {
     return std::string(text.substr(from));
   }
   std::vector<TokenEnd> token_ends(std::string_view text, size_t max_tokens) const override {
-    std::vector<TokenEnd> ends;
-    for (size_t i = 0; i < text.size() && ends.size() < max_tokens;) {
-      while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-      if (i == text.size()) break;
-      while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-      ends.push_back({i, true});
-    }
-    return ends;
+    return whitespace_token_ends(text, max_tokens);
   }
 };
-
-std::pair<ErrorKind, std::string> error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ApiError& e) {
-    return {e.kind(), e.what()};
-  }
-  return {ErrorKind::internal, "(no error)"};
-}
-
-ApiRequest parse(const std::string& body, Dialect d = Dialect::jina_v1, const RequestLimits& limits = {}) {
-  return parse_request_text(d, body, limits);
-}
 
 TEST(Chunking, CutsAtTokenBoundariesAndTilesTheText) {
   const WordTokens t;

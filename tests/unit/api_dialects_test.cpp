@@ -12,24 +12,12 @@
 #include "api/scores.h"
 #include "api/tokenize.h"
 #include "core/error.h"
+#include "api_test_helpers.h"
 
 namespace lastrank::api {
 namespace {
 
 using nlohmann::json;
-
-ApiRequest parse(const std::string& text, Dialect d = Dialect::jina_v1, const RequestLimits& limits = {}) {
-  return parse_request_text(d, text, limits);
-}
-
-std::pair<ErrorKind, std::string> error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const ApiError& e) {
-    return {e.kind(), e.what()};
-  }
-  return {ErrorKind::internal, ""};
-}
 
 TEST(ApiDialects, TopNZeroMeansAllOnEveryJsonDialectAndInSplitArguments) {
   for (Dialect d : {Dialect::jina_v1, Dialect::cohere_v2}) {

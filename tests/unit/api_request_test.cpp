@@ -10,25 +10,13 @@
 #include "api/request.h"
 #include "api/response.h"
 #include "api/truncation.h"
+#include "word_tokens.h"
+#include "api_test_helpers.h"
 
 namespace lastrank::api {
 namespace {
 
 using nlohmann::json;
-
-ApiRequest parse(const std::string& text, Dialect d = Dialect::jina_v1, const RequestLimits& limits = {}) {
-  return parse_request_text(d, text, limits);
-}
-
-// The kind and message of the ApiError fn throws ("" if it throws none).
-std::pair<ErrorKind, std::string> error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const ApiError& e) {
-    return {e.kind(), e.what()};
-  }
-  return {ErrorKind::internal, ""};
-}
 
 TEST(ApiRequest, JinaStringsObjectsAndOptions) {
   auto r = parse(R"({"model":"m","query":"q","documents":["a",{"text":"b","id":7}],"top_n":1,
@@ -219,14 +207,7 @@ class WordTokens : public TextTokens {
   }
   // Each whitespace word is one token; every token ends a piece.
   std::vector<TokenEnd> token_ends(std::string_view text, size_t max_tokens) const override {
-    std::vector<TokenEnd> ends;
-    for (size_t i = 0; i < text.size() && ends.size() < max_tokens;) {
-      while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-      if (i == text.size()) break;
-      while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-      ends.push_back({i, true});
-    }
-    return ends;
+    return whitespace_token_ends(text, max_tokens);
   }
 };
 
