@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 
+import lastrank_server
+
 
 def post(conn, body):
     conn.request("POST", "/v1/rerank", body, {"Content-Type": "application/json"})
@@ -38,16 +40,8 @@ def hwm_mb(pid):
 
 
 def start_server(a, tmp):
-    port_file = os.path.join(tmp, "port")
-    cmd = [a.bin, "serve", "--model", a.model, "--host", "127.0.0.1", "--port", "0", "--port-file", port_file,
-           "--quiet", "--precision", a.precision, "--threads", str(a.threads), "--request-timeout", "3600"]
-    t0 = time.perf_counter()
-    srv = subprocess.Popen(cmd, stderr=open(os.path.join(tmp, "server.log"), "w"))
-    while not os.path.exists(port_file) or not open(port_file).read().strip():
-        if srv.poll() is not None:
-            raise SystemExit(f"bench_workload: server exited {srv.returncode}: {open(os.path.join(tmp, 'server.log')).read()[-500:]}")
-        time.sleep(0.05)
-    return srv, int(open(port_file).read()), time.perf_counter() - t0
+    return lastrank_server.start_server(a.bin, a.model, ["--precision", a.precision, "--threads", str(a.threads),
+                                                         "--request-timeout", "3600"], tmp)
 
 
 def warmup_body(a, body):

@@ -14,32 +14,25 @@ Stdlib only. Prints one JSON line, then a summary line.
 import argparse
 import http.client
 import json
-import os
 import random
 import re
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
+
+import lastrank_server
 
 WORDS = ("paris france capital tower river museum city europe history art berlin tokyo japan green tea "
          "health study coffee science data model rank search query document passage").split()
 
 
 def start_server(args):
-    tmp = tempfile.mkdtemp(prefix="lastrank-cancel-")
-    port_file = os.path.join(tmp, "port")
-    log = open(os.path.join(tmp, "server.log"), "w")
-    srv = subprocess.Popen([args.bin, "serve", "--model", args.model, "--host", "127.0.0.1", "--port", "0",
-                            "--port-file", port_file, "--quiet", "--precision", args.precision,
-                            "--threads", str(args.threads), "--request-timeout", "600", "--no-weight-cache"],
-                           stderr=log)
+    srv, port, _ = lastrank_server.start_server(
+        args.bin, args.model, ["--precision", args.precision, "--threads", str(args.threads), "--request-timeout", "600",
+                               "--no-weight-cache"], tempfile.mkdtemp(prefix="lastrank-cancel-"))
     deadline = time.monotonic() + 600
-    while not os.path.exists(port_file) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    port = int(open(port_file).read())
     while time.monotonic() < deadline:  # /health is 503 until the model is loaded and warmed
         status, _ = call(port, "GET", "/health", None)
         if status == 200:

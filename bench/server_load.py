@@ -19,11 +19,12 @@ import resource
 import socket
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+import lastrank_server
 
 WORDS = ("paris france capital tower river museum city europe history art berlin tokyo japan "
          "green tea health study coffee science data model rank search query document passage").split()
@@ -64,19 +65,10 @@ def main():
     ap.add_argument("--server-args", default="", help="extra `lastrank serve` arguments (space-separated)")
     args = ap.parse_args()
 
-    tmp = tempfile.mkdtemp(prefix="lastrank-load-")
-    port_file = os.path.join(tmp, "port")
-    log = open(os.path.join(tmp, "server.log"), "w")
-    srv = subprocess.Popen([args.bin, "serve", "--model", args.model, "--host", "127.0.0.1", "--port", "0",
-                            "--port-file", port_file, "--quiet", "--max-queue", str(args.max_queue),
-                            "--threads", str(args.threads), "--request-timeout", str(args.request_timeout)]
-                           + args.server_args.split(),
-                           stderr=log)
-    for _ in range(6000):
-        if os.path.exists(port_file):
-            break
-        time.sleep(0.01)
-    port = int(open(port_file).read())
+    srv, port, _ = lastrank_server.start_server(
+        args.bin, args.model, ["--max-queue", str(args.max_queue), "--threads", str(args.threads),
+                               "--request-timeout", str(args.request_timeout)] + args.server_args.split(),
+        tempfile.mkdtemp(prefix="lastrank-load-"))
 
     routes = ["/v1/rerank", "/v2/rerank", "/rerank"]
     warm = random.Random(0)
