@@ -143,6 +143,32 @@ TEST_P(Attention, QueryChunksBitwiseEqualWholeRun) {
     }
 }
 
+// K and V past 4 MB per kv head (L = 4200, d = 128) take wider query items (attention.cpp,
+// kQrLongKv): the last 40 query positions (a whole and a partial item), against the reference.
+void check_long_tail(AttentionShape s) {
+  s.q_begin = s.len - 40;
+  const int64_t row = s.n_q * s.d;
+  Inputs in = make_inputs(s, 1.0f, 21);
+  ThreadPool pool(2);
+  std::vector<float> got(size_t(40 * row), NAN), ref(got.size());
+  attention(s, in.q.data() + s.q_begin * row, in.k.data(), in.v.data(), got.data(), pool);
+  float tol = kAttnTol;
+  if (bf16_taken(s)) {
+    float vmax = 0.0f;
+    for (auto* t : {&in.q, &in.k, &in.v})
+      for (float& x : *t) x = round_to_bf16(x);
+    for (float x : in.v) vmax = std::max(vmax, std::fabs(x));
+    tol += kBf16PRoundRel * vmax;
+  }
+  attention_ref(s, in.q.data() + s.q_begin * row, in.k.data(), in.v.data(), ref.data());
+  for (size_t i = 0; i < ref.size(); ++i) ASSERT_NEAR(got[i], ref[i], tol) << "bf16=" << s.bf16 << " at " << i;
+}
+
+TEST_P(Attention, LongKvTakesWideItems) {
+  check_long_tail({4200, 4, 2, 128, 0});
+  check_long_tail(bf16_shape({4200, 4, 2, 128, 1000}));  // bf16 products where the set has them; a window
+}
+
 // The bf16-product path over the same awkward sizes: odd lengths (odd key tiles take a zero P
 // row), GQA 1-3, windows, several key tiles, peaked scores, head dims incl. an odd one (fp32 path).
 TEST_P(AttentionBf16, AwkwardSizesWithinRoundingBound) {
