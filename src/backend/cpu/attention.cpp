@@ -41,8 +41,8 @@ constexpr int kQv = 3;
 constexpr int64_t kQr = kQv * kLanes;  // query rows per item (48 on AVX-512: 24 positions x 2 heads)
 // Query rows per item once a kv head's K and V (2 L d floats) outgrow kKvCacheBytes: every item
 // streams them up to its last position, so more rows per item is less traffic per FLOP. On AVX2
-// (Zen 1, 2 threads, bench_kernels --only attn) 48 rows instead of 24: +7 % at L = 8192 (11.8 MB of
-// K/V per head at 11.5K), 0 to -3 % at L <= 4096 where K/V stay cached. AVX-512 keeps 48.
+// (Zen 1, 2 threads, bench_kernels --only attn) 48 rows instead of 24: +10 % at L = 8192 (8 MB of
+// K/V per head), 0 to -3 % at L <= 4096 where K/V stay cached (docs/perf.md). AVX-512 keeps 48.
 #if defined(__AVX512F__)
 constexpr int64_t kQrLongKv = kQr;
 #else
