@@ -3,6 +3,8 @@
 
 #include <sys/stat.h>
 
+#include <bit>
+
 #include "core/error.h"
 #include "io/weight_cache_dir.h"
 #include "io/weight_cache_file.h"
@@ -22,6 +24,11 @@ void report(const CachePlace& place, const std::string& status, const std::strin
 }
 
 }  // namespace
+
+std::string cache_key_preamble(const std::string& what, int64_t format) {
+  return cat("lastrank ", what, "\ncache format: ", format, "\nlastrank: ", LASTRANK_VERSION,
+             "\nbyte order: ", std::endian::native == std::endian::little ? "little" : "big");
+}
 
 bool read_from_cache(const CachePlace& place, const std::function<void(const std::shared_ptr<CacheFile>&)>& adopt) {
   struct stat st {};

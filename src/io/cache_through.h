@@ -22,6 +22,10 @@ struct CachePlace {
   CacheLogFn log;    // may be empty
 };
 
+// The first lines of every cache key: "lastrank <what>", the cache format version, the lastrank
+// version and the byte order (then each kind adds what its contents depend on).
+std::string cache_key_preamble(const std::string& what, int64_t format);
+
 // When place.path exists: opens it and calls adopt, which throws lastrank::Error when the file's
 // key or contents do not fit. true (logged "hit", the file touched) when adopt returned; false
 // when there is no file, or it could not be opened or adopted (logged "ignored" with the reason).

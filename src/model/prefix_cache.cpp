@@ -1,7 +1,6 @@
 // The shared prefix's K/V cache file: key, read, write (prefix_cache.h).
 #include "model/prefix_cache.h"
 
-#include <bit>
 #include <cstdio>
 
 #include "core/build_id.h"
@@ -59,8 +58,7 @@ void write_prefix_file(const std::string& path, const std::string& key, const Sh
 std::string prefix_cache_key(const ModelConfig& cfg, const EngineOptions& opt, const std::string& kernel_set,
                              const std::string& checkpoint_id, const std::vector<int32_t>& ids) {
   if (build_id().empty()) return "";
-  std::string key = cat("lastrank shared prefix K/V\ncache format: ", kPrefixCacheFormat, "\nlastrank: ", LASTRANK_VERSION,
-                        "\nbuild: ", build_id(), "\nbyte order: ", std::endian::native == std::endian::little ? "little" : "big",
+  std::string key = cat(cache_key_preamble("shared prefix K/V", kPrefixCacheFormat), "\nbuild: ", build_id(),
                         "\nbackend: ", opt.backend, "\nkernel set: ", kernel_set, "\nreference kernels: ",
                         int(opt.reference_kernels), "\nprecision: ", precision_name(opt.precision),
                         "\nint8 leading layers: ", opt.int8_leading_layers, "\nattention row chunk: ", opt.attn_row_chunk);

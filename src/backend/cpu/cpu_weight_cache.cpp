@@ -3,7 +3,6 @@
 // io/weight_cache_dir.h).
 #include "backend/cpu/cpu_weight_cache.h"
 
-#include <bit>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -72,10 +71,9 @@ std::string packer_fingerprint() {
 }
 
 std::string weight_cache_key(const std::string& checkpoint_id, const std::vector<CacheItem>& items) {
-  std::string key = cat("lastrank packed weights\ncache format: ", kWeightCacheFormat, "\nlastrank: ", LASTRANK_VERSION,
-                        "\nbyte order: ", std::endian::native == std::endian::little ? "little" : "big",
-                        "\nbackend: cpu\nkernel set: ", kernel_set_name(active_kernel_set()),
-                        "\npackers: ", packer_fingerprint(), "\ncheckpoint: ", checkpoint_id, "\nlinears: ", items.size());
+  std::string key = cat(cache_key_preamble("packed weights", kWeightCacheFormat),
+                        "\nbackend: cpu\nkernel set: ", kernel_set_name(active_kernel_set()), "\npackers: ",
+                        packer_fingerprint(), "\ncheckpoint: ", checkpoint_id, "\nlinears: ", items.size());
   for (const CacheItem& it : items)
     key += cat("\n", it.name, " ", pack_format_name(it.format), " [", it.n, ", ", it.k, "] x", it.element_bytes);
   return key;
