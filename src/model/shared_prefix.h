@@ -39,7 +39,6 @@ class SharedPrefix {
   int64_t layers() const { return int64_t(k_.size()); }
 
  private:
-
   Backend& be_;
   std::vector<int32_t> ids_;
   std::vector<int64_t> row_index_;  // 0 .. rows()-1: gather_rows' host index list
