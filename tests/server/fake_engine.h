@@ -22,7 +22,7 @@
 #include "core/error.h"
 #include "server/engine.h"
 #include "tokenizer/tokenizer.h"
-#include "word_tokens.h"
+#include "../word_tokens.h"
 
 namespace lastrank::server::testing {
 
