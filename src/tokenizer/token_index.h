@@ -2,6 +2,7 @@
 // strings live in the caller's id -> string table; the index stores only (hash, id) pairs, so
 // building and probing it at load time (~450K lookups for the merges) is cache friendly.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -21,15 +22,26 @@ class TokenIndex {
     while (cap < 2 * n + 2) cap <<= 1;
     slots_.assign(cap, Slot{0, -1});
     mask_ = cap - 1;
-    for (size_t id = 0; id < present.size(); ++id) {
-      if (present[id]) insert(static_cast<int32_t>(id));
+    // In batches: hash, prefetch the slots, then insert, so the (random) slot misses overlap.
+    constexpr size_t kBatch = 32;
+    uint64_t hashes[kBatch];
+    for (size_t b0 = 0; b0 < present.size(); b0 += kBatch) {
+      const size_t n_batch = std::min(kBatch, present.size() - b0);
+      for (size_t i = 0; i < n_batch; ++i) {
+        hashes[i] = present[b0 + i] ? hash((*strings)[b0 + i]) : 0;
+        prefetch(hashes[i]);
+      }
+      for (size_t i = 0; i < n_batch; ++i) {
+        if (present[b0 + i]) insert(static_cast<int32_t>(b0 + i), hashes[i]);
+      }
     }
   }
   // Adds (or re-points) strings[id] -> id.
-  void insert(int32_t id) {
+  void insert(int32_t id) { insert(id, hash((*strings_)[static_cast<size_t>(id)])); }
+  // insert() with h = hash(strings[id]) taken by the caller.
+  void insert(int32_t id, uint64_t h) {
     if (2 * (size_ + 1) > slots_.size()) grow();
     const std::string& s = (*strings_)[static_cast<size_t>(id)];
-    const uint64_t h = hash(s);
     size_t i = h & mask_;
     while (slots_[i].id >= 0) {
       if (slots_[i].hash == h && (*strings_)[static_cast<size_t>(slots_[i].id)] == s) return;  // first id wins
@@ -49,13 +61,18 @@ class TokenIndex {
     }
     insert(id);
   }
-  int32_t find(std::string_view s) const {
+  int32_t find(std::string_view s) const { return find(s, hash(s)); }
+  // find() with h = hash(s) taken by the caller: a caller with many keys (the merges at load time)
+  // hashes a batch and prefetch()es its slots before probing, so the cache misses overlap.
+  int32_t find(std::string_view s, uint64_t h) const {
     if (slots_.empty()) return -1;
-    const uint64_t h = hash(s);
     for (size_t i = h & mask_; slots_[i].id >= 0; i = (i + 1) & mask_) {
       if (slots_[i].hash == h && (*strings_)[static_cast<size_t>(slots_[i].id)] == s) return slots_[i].id;
     }
     return -1;
+  }
+  void prefetch(uint64_t h) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[h & mask_]);
   }
 
   static uint64_t hash(std::string_view s) {

@@ -134,6 +134,50 @@ TEST(Tokenizer, MalformedJsonThrowsErrors) {
   EXPECT_THROW(Tokenizer::load_file("/nonexistent/tokenizer.json"), Error);
 }
 
+// The loader resolves merges in batches (src/tokenizer/tokenizer_json.cpp, resolve_merges): a list
+// longer than several batches keeps every merge's ids and rank, and an error names its own rank.
+TEST(Tokenizer, MergesAcrossLoadBatchesKeepTheirIdsAndRanks) {
+  constexpr int kPairs = 100;  // two-letter merges at ranks 0..101: batches of 32 crossed 3 times
+  auto with_merges = [](const std::vector<std::pair<std::string, std::string>>& merges) {
+    json j = tiny_json();
+    json& vocab = j["model"]["vocab"];
+    int id = 1000;
+    json list = json::array();
+    for (const auto& [l, r] : merges) {
+      list.push_back(json::array({l, r}));
+      if (!vocab.contains(l + r)) vocab[l + r] = id++;
+    }
+    j["model"]["merges"] = list;
+    j["added_tokens"] = json::array();
+    return j;
+  };
+  const std::string letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  std::vector<std::pair<std::string, std::string>> merges;
+  for (size_t k = 0; merges.size() < kPairs; ++k) {
+    const std::string l(1, letters[k % letters.size()]), r(1, letters[(k / letters.size() + 2 + k) % letters.size()]);
+    if (l + r != "ab" && l + r != "bc") merges.emplace_back(l, r);
+  }
+  merges.insert(merges.begin() + 35, {"b", "c"});  // rank 35 beats "a b" at rank 70: "abc" = a + bc
+  merges.insert(merges.begin() + 70, {"a", "b"});
+  json j = with_merges(merges);
+  auto tok = Tokenizer::load_json(j.dump());
+  for (size_t rank = 0; rank < merges.size(); ++rank) {
+    const std::string word = merges[rank].first + merges[rank].second;
+    EXPECT_EQ(tok->encode(word), (std::vector<int32_t>{j["model"]["vocab"][word].get<int32_t>()})) << "rank " << rank;
+  }
+  EXPECT_EQ(tok->encode("abc"), (std::vector<int32_t>{'a', j["model"]["vocab"]["bc"].get<int32_t>()}));
+
+  merges[70] = {"zz", "a"};  // "zz" is no token: the error names rank 70, not its batch's first
+  json bad = with_merges(merges);
+  bad["model"]["vocab"].erase("zz");
+  try {
+    Tokenizer::load_json(bad.dump());
+    ADD_FAILURE() << "a merge of an unknown token loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("model.merges[70] uses a token not in the vocab: \"zz\""), std::string::npos) << e.what();
+  }
+}
+
 TEST(Tokenizer, FastBpeMatchesReferenceOnAwkwardSizes) {
   // Random words over a tiny alphabet make many merge candidates and ties; sizes cross the
   // small/heap switch (64 symbols).
