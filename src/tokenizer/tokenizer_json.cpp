@@ -100,11 +100,13 @@ struct BigParts {
   std::vector<std::pair<std::string, int64_t>> vocab;
   std::vector<std::pair<std::string, std::string>> merges;
   std::string error;  // first structural problem seen while collecting
-  std::string path[3];
+  // Where the parser is, from the keys at depths 1 and 2 (kept as flags: the callback runs for
+  // every token of the file, and comparing path strings there cost ~5 % of the load).
+  bool in_model = false;                     // under the top-level "model"
+  bool in_vocab = false, in_merges = false;  // under model.vocab / model.merges
   bool in_merge_pair = false;
   int pair_items = 0;
 
-  bool under(const char* a, const char* b) const { return path[1] == a && path[2] == b; }
   void note(std::string msg) {
     if (error.empty()) error = std::move(msg);
   }
@@ -113,14 +115,16 @@ struct BigParts {
   bool operator()(int depth, json::parse_event_t event, json& parsed) {
     using E = json::parse_event_t;
     if (event == E::key && depth >= 1 && depth <= 2) {
-      path[depth] = parsed.get<std::string>();
-      if (depth == 1) path[2].clear();
+      const std::string& key = parsed.get_ref<const std::string&>();
+      if (depth == 1) in_model = key == "model";
+      in_vocab = in_model && depth == 2 && key == "vocab";
+      in_merges = in_model && depth == 2 && key == "merges";
       return true;
     }
-    if (depth < 3 || path[1] != "model") return true;
-    if (under("model", "vocab")) {
+    if (depth < 3 || !in_model) return true;
+    if (in_vocab) {
       if (event == E::key) {
-        if (depth == 3) vocab.emplace_back(parsed.get<std::string>(), -1);
+        if (depth == 3) vocab.emplace_back(std::move(parsed.get_ref<std::string&>()), -1);  // parsed is discarded
         return depth != 3;  // keep no DOM entry for it
       }
       if (event == E::value && depth == 3) {
@@ -134,7 +138,7 @@ struct BigParts {
       }
       return depth > 3 ? (note("model.vocab values must be integer ids, found a nested value"), false) : false;
     }
-    if (under("model", "merges")) {
+    if (in_merges) {
       if (depth == 3 && event == E::value) {  // "left right"
         if (!parsed.is_string()) {
           note(cat("model.merges[", merges.size(), "] must be a string or a pair of strings, found ", parsed.dump()));
@@ -164,7 +168,7 @@ struct BigParts {
         if (!parsed.is_string() || pair_items >= 2) {
           note(cat("model.merges[", merges.size() - 1, "] must be a pair of strings, found ", parsed.dump()));
         } else {
-          (pair_items == 0 ? merges.back().first : merges.back().second) = parsed.get<std::string>();
+          (pair_items == 0 ? merges.back().first : merges.back().second) = std::move(parsed.get_ref<std::string&>());
         }
         ++pair_items;
         return false;
