@@ -114,12 +114,17 @@ inline void pack_p_pair(const float* lo, const float* hi, uint32_t* dst) {
 }
 #endif
 
-// One kv head's keys and values as the products read them: fp32 rows [L, d], or (bf16) key rows
-// as words of two bf16 [L, d/2] and values transposed into pairs along the keys [d, L2/2 words]
-// (L2 = L rounded up to even, the pad key zero).
+// One kv head's keys and values as the products read them. fp32: in the register tiles' row
+// groups of kR, like the GEMM's packed rows (a tile's kR broadcasts come from 16 or 32 consecutive
+// bytes and its k steps are consecutive, instead of kR rows 4 d bytes apart):
+//   kp[key / kR][c][key % kR] = K[key][c]   (keys padded with zeros to a multiple of kR)
+//   vp[c / kR][key][c % kR]   = V[key][c]   (head-dim columns padded likewise)
+// bf16: key rows as words of two bf16 [L, d/2] and values transposed into pairs along the keys
+// [d, L2/2 words] (L2 = L rounded up to even, the pad key zero).
 struct KvHead {
-  const float* k = nullptr;
-  const float* v = nullptr;
+  const float* kp = nullptr;
+  const float* vp = nullptr;
+  int64_t len = 0;
   const uint32_t* k2 = nullptr;
   const uint32_t* vt2 = nullptr;
   int64_t l2 = 0;  // words per vt2 row
@@ -130,7 +135,7 @@ struct Scratch {
   std::vector<uint32_t> qt2, p2;  // bf16: Q^T [d/2][qr], P^T [kBk/2][qr] (words of two bf16)
 };
 
-// kh: this kv head's keys [L, d]; vh: its values [L, d]. Query positions [i0, i1).
+// kv: this kv head's keys and values (KvHead). Query positions [i0, i1).
 void run_item(const AttentionShape& sh, bool bf16, const float* q, const KvHead& kv, float* out, int64_t i0, int64_t i1,
               int64_t kvh, Scratch& w) {
   using namespace simd;
@@ -199,7 +204,7 @@ void run_item(const AttentionShape& sh, bool bf16, const float* q, const KvHead&
 #endif
     } else {
       tiles(kb, nv, [&](auto R, auto QV, int64_t r0, int64_t v0) {
-        tile_f32_leaf<R, QV>(d, kv.k + (j0 + r0) * d, d, 1, w.qt.data() + v0 * kLanes, qr, w.s.data() + r0 * qr + v0 * kLanes,
+        tile_f32_leaf<R, QV>(d, kv.kp + (j0 + r0) * d, 1, kR, w.qt.data() + v0 * kLanes, qr, w.s.data() + r0 * qr + v0 * kLanes,
                         qr, false, tmax ? tmax + v0 * kLanes : nullptr);
       });
     }
@@ -256,8 +261,8 @@ void run_item(const AttentionShape& sh, bool bf16, const float* q, const KvHead&
 #endif
     } else {
       tiles(d, nv, [&](auto R, auto QV, int64_t r0, int64_t v0) {
-        tile_f32_leaf<R, QV>(kb, kv.v + j0 * d + r0, 1, d, w.s.data() + v0 * kLanes, qr, w.ot.data() + r0 * qr + v0 * kLanes,
-                             qr, true, nullptr);
+        tile_f32_leaf<R, QV>(kb, kv.vp + (r0 * kv.len + j0 * kR), 1, kR, w.s.data() + v0 * kLanes, qr,
+                             w.ot.data() + r0 * qr + v0 * kLanes, qr, true, nullptr);
       });
     }
   }
@@ -298,6 +303,17 @@ void exp_neg_vectors(const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; i += kLanes) simd::store(y + i, simd::exp_neg(simd::load(x + i)));
 }
 
+// Key and value row j of one kv head into the fp32 layouts of KvHead.
+void pack_kv_row(const float* k_row, const float* v_row, int64_t j, const AttentionShape& s, std::vector<float>& kp,
+                 std::vector<float>& vp) {
+  float* kg = kp.data() + (j / kR) * s.d * kR + j % kR;
+  for (int64_t c = 0; c < s.d; ++c) kg[c * kR] = k_row[c];
+  for (int64_t c0 = 0; c0 < s.d; c0 += kR) {
+    const int64_t n = std::min<int64_t>(kR, s.d - c0);
+    std::copy(v_row + c0, v_row + c0 + n, vp.data() + (c0 * s.len + j * kR));
+  }
+}
+
 void attention(const AttentionShape& s, const float* q, const float* k, const float* v, float* out, ThreadPool& pool) {
   LR_CHECK(s.len >= 0 && s.d > 0 && s.n_kv > 0 && s.n_q % s.n_kv == 0 && s.q_begin >= 0 && s.q_begin <= s.len,
            "attention: len=", s.len, " n_q=", s.n_q, " n_kv=", s.n_kv, " d=", s.d, " q_begin=", s.q_begin);
@@ -310,9 +326,9 @@ void attention(const AttentionShape& s, const float* q, const float* k, const fl
   const int64_t bq = std::max<int64_t>(1, (long_kv ? kQrLongKv : kQr) / G);
   const int64_t qr_max = round_up(bq * G, kLanes);
   const int64_t q_tiles = (s.len - s.q_begin + bq - 1) / bq;
-  // One kv head at a time: its K and V are first gathered into contiguous [L, d] arrays (streams
-  // instead of 4 KB-strided rows; 2 L d floats extra, linear in L), then its query tiles are
-  // handed out dynamically, largest (latest) first for load balance.
+  // One kv head at a time: its K and V are first gathered into contiguous arrays in the layouts
+  // of KvHead (streams instead of 4 KB-strided rows; 2 L d floats extra, linear in L), then its
+  // query tiles are handed out dynamically, largest (latest) first for load balance.
 #if defined(LR_HAVE_DPBF16)
   const bool bf16 = s.bf16 && s.d % 2 == 0;
 #else
@@ -325,10 +341,10 @@ void attention(const AttentionShape& s, const float* q, const float* k, const fl
     kh2.resize(size_t(s.len * d2));
     vt2.resize(size_t(s.d * l2));
   } else {
-    kh.resize(size_t(s.len * s.d));
-    vh.resize(size_t(s.len * s.d));
+    kh.resize(size_t(round_up(s.len, kR) * s.d));  // the padding stays zero: never written
+    vh.resize(size_t(round_up(s.d, kR) * s.len));
   }
-  const KvHead kv{kh.data(), vh.data(), kh2.data(), vt2.data(), l2};
+  const KvHead kv{kh.data(), vh.data(), s.len, kh2.data(), vt2.data(), l2};
   for (int64_t h = 0; h < s.n_kv; ++h) {
     if (bf16) {
       // Key rows as bf16 words; values transposed: vt2[c][j2] = bf16_pair(v[2 j2][c], v[2 j2 + 1][c]).
@@ -345,10 +361,8 @@ void attention(const AttentionShape& s, const float* q, const float* k, const fl
     } else {
       pool.parallel_for(s.len, 64, [&](int64_t b, int64_t e, int) {
         for (int64_t j = b; j < e; ++j) {
-          const float* ks = k + (j * s.n_kv + h) * s.d;
-          const float* vs = v + (j * s.n_kv + h) * s.d;
-          std::copy(ks, ks + s.d, kh.data() + j * s.d);
-          std::copy(vs, vs + s.d, vh.data() + j * s.d);
+          const int64_t row = (j * s.n_kv + h) * s.d;
+          pack_kv_row(k + row, v + row, j, s, kh, vh);
         }
       });
     }
