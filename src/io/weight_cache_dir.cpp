@@ -37,8 +37,11 @@ bool is_cache_file(const std::string& name, const std::string& start) {
   return name.rfind(start, 0) == 0 && name.size() > start.size() + 5 && ends_with(name, ".lrwc");
 }
 
+// A writer's temporary file: ".tmp-" + the cache file's name + ".XXXXXX" (weight_cache_write.cpp).
 bool is_temp_file(const std::string& name) {
-  return name.rfind(".tmp-packed-", 0) == 0 || name.rfind(".tmp-prefix-", 0) == 0;
+  for (CacheFileKind kind : kCacheFileKinds)
+    if (name.rfind(cat(".tmp-", cache_file_kind_name(kind), "-"), 0) == 0) return true;
+  return false;
 }
 
 // "packed-" or "prefix-": the start of the name of a cache file at `path`.

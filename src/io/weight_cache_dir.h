@@ -9,6 +9,7 @@ namespace lastrank {
 // What a cache file holds: packed weights (backend/cpu/cpu_weight_cache.h) or the K/V of the shared
 // prompt prefix (model/prefix_cache.h). Each kind is named, kept and pruned on its own.
 enum class CacheFileKind { packed, prefix };
+constexpr CacheFileKind kCacheFileKinds[] = {CacheFileKind::packed, CacheFileKind::prefix};
 const char* cache_file_kind_name(CacheFileKind kind);  // "packed", "prefix": the file name's start
 
 // Cache files kept per directory and kind: the most recently used ones (one per checkpoint x

@@ -221,6 +221,31 @@ TEST(WeightCacheDir, PruneKeepsTheNewest) {
   fs::remove_all(dir);
 }
 
+// A writer that died leaves ".tmp-<cache file name>.XXXXXX" (weight_cache_write.cpp): pruning
+// removes those of every kind once they are an hour old, and nothing else.
+TEST(WeightCacheDir, PruneRemovesStaleTempFilesOfEveryKind) {
+  const std::string dir = temp_dir("prune-temp");
+  const auto hours_ago = [](int h) { return fs::file_time_type::clock::now() - std::chrono::hours(h); };
+  auto temp_of = [&](CacheFileKind kind, const std::string& key, const std::string& suffix) {
+    const std::string name = fs::path(weight_cache_path(dir, key, kind)).filename().string();
+    return dir + "/.tmp-" + name + suffix;
+  };
+  std::vector<std::string> stale, kept;
+  for (CacheFileKind kind : kCacheFileKinds) {
+    stale.push_back(temp_of(kind, "old", ".AbC123"));
+    kept.push_back(temp_of(kind, "new", ".XyZ789"));
+  }
+  kept.push_back(dir + "/.tmp-other-0123.lrwc.AbC123");  // not a cache writer's
+  for (const std::string& p : stale) std::ofstream(p) << "x";
+  for (const std::string& p : kept) std::ofstream(p) << "x";
+  for (const std::string& p : stale) fs::last_write_time(p, hours_ago(2));
+  fs::last_write_time(kept.back(), hours_ago(2));
+  prune_weight_cache(dir, weight_cache_path(dir, "any"));
+  for (const std::string& p : stale) EXPECT_FALSE(fs::exists(p)) << p;
+  for (const std::string& p : kept) EXPECT_TRUE(fs::exists(p)) << p;
+  fs::remove_all(dir);
+}
+
 // ---- PackedMatrix round trip, per kernel set.
 using cpu::PackFormat;
 
