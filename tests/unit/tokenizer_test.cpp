@@ -14,55 +14,12 @@
 #include "tokenizer/pre_tokenizer.h"
 #include "tokenizer/tokenizer.h"
 #include "test_paths.h"
+#include "tiny_tokenizer_json.h"
 
 namespace lastrank {
 namespace {
 
 using nlohmann::json;
-
-// A small valid tokenizer.json: all 256 byte tokens, a few merges, two added tokens.
-json tiny_json() {
-  json vocab = json::object();
-  std::vector<std::string> byte_tokens;
-  int n = 0;
-  for (int b = 0; b < 256; ++b) {
-    const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-    const char32_t cp = printable ? static_cast<char32_t>(b) : static_cast<char32_t>(256 + n++);
-    std::string s;
-    if (cp < 0x80) {
-      s.push_back(static_cast<char>(cp));
-    } else {
-      s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-    vocab[s] = b;
-  }
-  const char* merges[][2] = {{"a", "a"}, {"aa", "aa"}, {"a", "b"}, {"\xC4\xA0", "ab"}, {"aaaa", "a"}};
-  json m = json::array();
-  int id = 256;
-  for (auto& p : merges) {
-    m.push_back(json::array({p[0], p[1]}));
-    vocab[std::string(p[0]) + p[1]] = id++;
-  }
-  json j = {
-      {"version", "1.0"},
-      {"added_tokens", json::array({
-                           {{"id", id}, {"content", "<|x|>"}, {"special", true}, {"normalized", false}},
-                           {{"id", id + 1}, {"content", "<|x|>>"}, {"special", false}, {"normalized", false}},
-                       })},
-      {"normalizer", {{"type", "NFC"}}},
-      {"pre_tokenizer",
-       {{"type", "Sequence"},
-        {"pretokenizers",
-         json::array({{{"type", "Split"}, {"pattern", {{"Regex", std::string(tok::kQwen2SplitPattern)}}},
-                       {"behavior", "Isolated"}, {"invert", false}},
-                      {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", false}, {"use_regex", false}}})}}},
-      {"post_processor", nullptr},
-      {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", false}, {"use_regex", false}}},
-      {"model", {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"vocab", vocab}, {"merges", m}}},
-  };
-  return j;
-}
 
 TEST(Tokenizer, TinyTokenizerEncodesAndDecodes) {
   auto tok = Tokenizer::load_json(tiny_json().dump());
