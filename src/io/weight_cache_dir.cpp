@@ -44,7 +44,7 @@ bool is_temp_file(const std::string& name) {
   return false;
 }
 
-// "packed-" or "prefix-": the start of the name of a cache file at `path`.
+// "packed-", "prefix-" or "tokenizer-": the start of the name of a cache file at `path`.
 std::string kind_start(const std::string& path) {
   const std::string name = fs::path(path).filename().string();
   return name.substr(0, name.find('-') + 1);
@@ -72,6 +72,7 @@ const char* cache_file_kind_name(CacheFileKind kind) {
   switch (kind) {
     case CacheFileKind::packed: return "packed";
     case CacheFileKind::prefix: return "prefix";
+    case CacheFileKind::tokenizer: return "tokenizer";
   }
   return "?";
 }

@@ -6,15 +6,17 @@
 
 namespace lastrank {
 
-// What a cache file holds: packed weights (backend/cpu/cpu_weight_cache.h) or the K/V of the shared
-// prompt prefix (model/prefix_cache.h). Each kind is named, kept and pruned on its own.
-enum class CacheFileKind { packed, prefix };
-constexpr CacheFileKind kCacheFileKinds[] = {CacheFileKind::packed, CacheFileKind::prefix};
-const char* cache_file_kind_name(CacheFileKind kind);  // "packed", "prefix": the file name's start
+// What a cache file holds: packed weights (backend/cpu/cpu_weight_cache.h), the K/V of the shared
+// prompt prefix (model/prefix_cache.h) or tokenizer.json's parse (tokenizer/tokenizer_cache.h).
+// Each kind is named, kept and pruned on its own.
+enum class CacheFileKind { packed, prefix, tokenizer };
+constexpr CacheFileKind kCacheFileKinds[] = {CacheFileKind::packed, CacheFileKind::prefix, CacheFileKind::tokenizer};
+const char* cache_file_kind_name(CacheFileKind kind);  // "packed", "prefix", "tokenizer": the file name's start
 
 // Cache files kept per directory and kind: the most recently used ones (one per checkpoint x
-// precision x kernel set; prefix files also per build); older ones are deleted after each write.
-// Qwen3-0.6B: ~0.9 GB (bf16, fp32 of a bf16 checkpoint), ~0.6 GB (int8) packed; 21 MB prefix.
+// precision x kernel set; prefix files also per build; tokenizer files per tokenizer.json and
+// build); older ones are deleted after each write.
+// Qwen3-0.6B: ~0.9 GB (bf16, fp32 of a bf16 checkpoint), ~0.6 GB (int8) packed; 21 MB prefix; 5 MB tokenizer.
 constexpr int kWeightCacheKeep = 4;
 // A write is skipped (the cache disabled for that load, with a message) unless the file system
 // keeps at least this much free beyond the file.

@@ -35,6 +35,12 @@ class MergeMap {
   // A hint before insert() or find() of the pair (load time: merges in batches, misses overlapped).
   void prefetch(int32_t left, int32_t right) const { __builtin_prefetch(&slots_[hash(pack(left, right))]); }
   size_t size() const { return size_; }
+  // f(left, right, value) for every pair, in slot order (the tokenizer cache writes them out).
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const Slot& s : slots_)
+      if (s.key != kEmpty) f(static_cast<int32_t>(s.key >> 32), static_cast<int32_t>(s.key & 0xFFFFFFFF), s.value);
+  }
   static constexpr uint32_t kNoRank = UINT32_MAX;
 
  private:
@@ -65,6 +71,8 @@ class BpeModel {
   void encode_word_reference(std::string_view word, std::vector<int32_t>& out) const;
 
   const MergeMap& merges() const { return merges_; }
+  const std::vector<int32_t>& byte_ids() const { return byte_ids_; }
+  int32_t unk_id() const { return unk_id_; }
 
  private:
   void initial_symbols(std::string_view word, std::vector<int32_t>& syms) const;

@@ -2,13 +2,14 @@
 // implemented here (NFC, Qwen2 Split + ByteLevel, BPE, ByteLevel decoder); anything else is a
 // lastrank::Error naming what was expected and what was found. Added-token ids are assigned as
 // HF's deserializer does (a content already in the vocab keeps its id, new ones follow).
+#include "tokenizer/tokenizer_json.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "io/mmap_file.h"
 #include "tokenizer/bpe_tokenizer.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/pre_tokenizer.h"
@@ -352,31 +353,19 @@ tok::TokenizerSpec parse(const json& root, BigParts& big) {
 
 }  // namespace
 
-std::unique_ptr<Tokenizer> Tokenizer::load_json(std::string_view json_text) {
+tok::TokenizerSpec tok::parse_tokenizer_json(std::string_view json_text) {
   BigParts big;
   json root = json::parse(json_text.begin(), json_text.end(), std::ref(big), /*allow_exceptions=*/false);
   if (root.is_discarded()) fail("tokenizer.json: not valid JSON (or not valid UTF-8)");
   try {
-    return std::make_unique<tok::BpeTokenizer>(parse(root, big));
+    return parse(root, big);
   } catch (const json::exception& e) {  // a type check missed above: still the user's file
     fail("tokenizer.json: unexpected structure (", e.what(), ")");
   }
 }
 
-// The file is mapped and parsed in place: reading it through a stringstream copied its ~6 MB
-// three times into fresh memory (growth, then str()), ~15 % of the load's CPU time.
-std::unique_ptr<Tokenizer> Tokenizer::load_file(const std::string& path) {
-  std::shared_ptr<MappedFile> f;
-  try {
-    f = MappedFile::open(path);
-  } catch (const Error& e) {
-    fail("cannot open tokenizer file '", path, "': ", e.what());
-  }
-  try {
-    return load_json(std::string_view(reinterpret_cast<const char*>(f->data()), f->size()));
-  } catch (const Error& e) {
-    fail(path, ": ", e.what());
-  }
+std::unique_ptr<Tokenizer> Tokenizer::load_json(std::string_view json_text) {
+  return std::make_unique<tok::BpeTokenizer>(tok::parse_tokenizer_json(json_text));
 }
 
 }  // namespace lastrank

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The packed-weight cache through the CLI (docs/model-files.md, "Start-up: the packed-weight
-# cache"): --weight-cache DIR writes, then hits (packed weights and the prefix K/V), with responses byte-identical to
-# --no-weight-cache for each precision; LASTRANK_WEIGHT_CACHE picks the directory and "off" turns
-# it off; a corrupt file is reported on stderr and rebuilt; an unusable directory only disables
-# it. Args: LASTRANK_BIN MODELS_DIR SOURCE_DIR
+# cache"): --weight-cache DIR writes, then hits (packed weights, the prefix K/V, and tokenizer.json's
+# parse: one file for all precisions), with responses byte-identical to --no-weight-cache for each
+# precision; LASTRANK_WEIGHT_CACHE picks the directory and "off" turns it off; a corrupt file is
+# reported on stderr and rebuilt; an unusable directory only disables it.
+# Args: LASTRANK_BIN MODELS_DIR SOURCE_DIR
 set -u
 BIN=$1 MODELS=$2
 MODEL=$MODELS/tiny-gqa3
@@ -16,7 +17,7 @@ cat >"$TMP/req.json" <<'JSON'
  "documents": ["Paris is the capital of France.", "Berlin ist die Hauptstadt.", "東京は日本の首都です。"],
  "return_embeddings": true}
 JSON
-# statuses of the cache file kind $2 (default packed; or prefix) in the --verbose model_loaded
+# statuses of the cache file kind $2 (default packed; or prefix, tokenizer) in the --verbose model_loaded
 # event of $1, comma-joined
 statuses() {
   python3 - "$1" "${2:-packed}" <<'PY'
@@ -47,11 +48,16 @@ for p in fp32 bf16 int8; do
   # The shared prefix's K/V: their own file per precision, written by the first run.
   [ "$(statuses "$TMP/w-$p.err" prefix)" = written ] && [ "$(statuses "$TMP/h-$p.err" prefix)" = hit ] && ok \
     || { bad "$p prefix K/V: not written, then hit"; cat "$TMP/w-$p.err" "$TMP/h-$p.err"; }
+  # tokenizer.json's parse: one file for every precision, written by the first run.
+  tfirst=hit; [ "$p" = fp32 ] && tfirst=written
+  [ "$(statuses "$TMP/w-$p.err" tokenizer)" = "$tfirst" ] && [ "$(statuses "$TMP/h-$p.err" tokenizer)" = hit ] && ok \
+    || { bad "$p tokenizer: not $tfirst, then hit"; cat "$TMP/w-$p.err" "$TMP/h-$p.err"; }
   cmp -s "$TMP/ref-$p.json" "$TMP/w-$p.json" && cmp -s "$TMP/ref-$p.json" "$TMP/h-$p.json" && ok \
     || bad "$p: responses with the cache differ from --no-weight-cache"
 done
 [ "$(find "$TMP/cache" -name 'packed-*.lrwc' | wc -l)" -eq 2 ] && ok || bad "expected one cache file per packing (fp32, bf16)"
 [ "$(find "$TMP/cache" -name 'prefix-*.lrwc' | wc -l)" -eq 3 ] && ok || bad "expected one prefix file per precision"
+[ "$(find "$TMP/cache" -name 'tokenizer-*.lrwc' | wc -l)" -eq 1 ] && ok || bad "expected one tokenizer file"
 
 # The environment variable: a directory, or off.
 LASTRANK_WEIGHT_CACHE="$TMP/env" run env1

@@ -261,7 +261,7 @@ TEST(WeightCacheModelRerank, ScoresBitIdentical) {
   const std::vector<float> ref = scores("");
   EXPECT_TRUE(same_bits(scores(cache), ref));
   EXPECT_TRUE(same_bits(scores(cache), ref));
-  EXPECT_EQ(cache_files(cache).size(), 2u);  // packed weights, prefix K/V
+  EXPECT_EQ(cache_files(cache).size(), 3u);  // packed weights, prefix K/V, tokenizer
   fs::remove_all(cache);
 }
 
