@@ -1,7 +1,9 @@
 // Tokenizer benchmark: load time of tokenizer.json and single-thread encode throughput (MB/s)
 // over the text written by tools/bench_tokenizer_hf.py (NUL-separated documents), the same
 // text HF tokenizers is timed on. Results: bench/results/tokenizer.md.
-//   bench_tokenizer [--tokenizer PATH] [--text PATH] [--runs N] [--threads N]
+//   bench_tokenizer [--tokenizer PATH] [--text PATH] [--runs N] [--threads N] [--cache-dir DIR]
+// --cache-dir: the loads go through the tokenizer cache in DIR (tokenizer/tokenizer_cache.h); one
+// untimed load first writes its file when there is none, so the timed loads are hits.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -14,6 +16,7 @@
 
 #include "core/error.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/tokenizer_cache.h"
 
 using namespace lastrank;
 using Clock = std::chrono::steady_clock;
@@ -26,22 +29,32 @@ static double median(std::vector<double> v) {
 }
 
 int main(int argc, char** argv) {
-  std::string tok_path = ".deps/tokenizer/tokenizer.json", text_path = "build/bench_tokenizer.txt";
+  std::string tok_path = ".deps/tokenizer/tokenizer.json", text_path = "build/bench_tokenizer.txt", cache_dir;
   int runs = 5, threads = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--tokenizer")) tok_path = argv[i + 1];
     else if (!std::strcmp(argv[i], "--text")) text_path = argv[i + 1];
     else if (!std::strcmp(argv[i], "--runs")) runs = std::max(1, std::atoi(argv[i + 1]));
     else if (!std::strcmp(argv[i], "--threads")) threads = std::max(1, std::atoi(argv[i + 1]));
+    else if (!std::strcmp(argv[i], "--cache-dir")) cache_dir = argv[i + 1];
   }
   try {
     std::vector<double> loads;
+    std::string statuses;
+    auto load = [&] {
+      if (cache_dir.empty()) return Tokenizer::load_file(tok_path);
+      return load_tokenizer_file(tok_path, cache_dir, [&](const std::string& status, const std::string&) {
+        statuses += status + " ";
+      });
+    };
     std::unique_ptr<Tokenizer> tok;
+    if (!cache_dir.empty()) load();
     for (int r = 0; r < 3; ++r) {
       const auto t0 = Clock::now();
-      tok = Tokenizer::load_file(tok_path);
+      tok = load();
       loads.push_back(seconds_since(t0));
     }
+    if (!cache_dir.empty()) std::printf("tokenizer cache: %s\n", statuses.c_str());
     std::ifstream in(text_path, std::ios::binary);
     if (!in) fail("cannot open ", text_path, " (make it: tools/ref_env.sh run python3 tools/bench_tokenizer_hf.py --make-only)");
     std::stringstream ss;
