@@ -13,10 +13,8 @@
 #include <filesystem>
 #include <vector>
 
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
 #include "core/error.h"
+#include "io/weight_cache_file.h"
 
 namespace lastrank {
 namespace {
@@ -78,11 +76,7 @@ const char* cache_file_kind_name(CacheFileKind kind) {
 }
 
 std::string weight_cache_path(const std::string& dir, const std::string& key, CacheFileKind kind) {
-  const XXH128_hash_t h = XXH3_128bits(key.data(), key.size());
-  char hex[33];
-  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(h.high64),
-                static_cast<unsigned long long>(h.low64));
-  return cat(dir, "/", cache_file_kind_name(kind), "-", hex, ".lrwc");
+  return cat(dir, "/", cache_file_kind_name(kind), "-", cache_hash_hex(key.data(), key.size()), ".lrwc");
 }
 
 std::string weight_cache_dir_problem(const std::string& dir, uint64_t bytes) {

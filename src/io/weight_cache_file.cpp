@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -105,6 +106,14 @@ void check_layout(const CacheTable& t, uint64_t payload_start, uint64_t file_siz
 }  // namespace
 
 uint64_t cache_checksum(const void* p, size_t n) { return XXH3_64bits(p, n); }
+
+std::string cache_hash_hex(const void* p, size_t n) {
+  const XXH128_hash_t h = XXH3_128bits(p, n);
+  char hex[33];
+  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(h.high64),
+                static_cast<unsigned long long>(h.low64));
+  return hex;
+}
 
 CacheTable parse_cache_table(const uint8_t* data, size_t size) {
   const Prelude p = parse_prelude(data, size);

@@ -47,6 +47,8 @@ CacheTable parse_cache_table(const uint8_t* data, size_t size);
 
 // XXH3-64 of n bytes (the arrays' and the table's checksum).
 uint64_t cache_checksum(const void* p, size_t n);
+// XXH3-128 of n bytes as 32 lower-case hex digits (cache file names, content hashes in keys).
+std::string cache_hash_hex(const void* p, size_t n);
 
 // One cache file, mapped read-only (PROT_READ, MAP_PRIVATE) with its table parsed.
 class CacheFile {

@@ -2,13 +2,9 @@
 // through it.
 #include "tokenizer/tokenizer_cache.h"
 
-#include <cstdio>
 #include <cstring>
 #include <map>
 #include <set>
-
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
 #include "core/build_id.h"
 #include "core/error.h"
@@ -256,12 +252,9 @@ TokenizerSpec read_tokenizer_cache(const CacheFile& file, const std::string& key
 
 std::string tokenizer_cache_key(std::string_view json_text) {
   if (build_id().empty()) return "";
-  const XXH128_hash_t h = XXH3_128bits(json_text.data(), json_text.size());
-  char hex[33];
-  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(h.high64),
-                static_cast<unsigned long long>(h.low64));
   return cat(cache_key_preamble("tokenizer", kTokenizerCacheFormat), "\nbuild: ", build_id(),
-             "\ntokenizer.json: ", json_text.size(), " bytes, XXH3-128 ", hex);
+             "\ntokenizer.json: ", json_text.size(), " bytes, XXH3-128 ",
+             cache_hash_hex(json_text.data(), json_text.size()));
 }
 
 namespace {
