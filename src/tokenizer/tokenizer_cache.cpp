@@ -2,7 +2,6 @@
 // through it.
 #include "tokenizer/tokenizer_cache.h"
 
-#include <cstring>
 #include <map>
 #include <set>
 
@@ -18,8 +17,7 @@ namespace lastrank {
 namespace tok {
 namespace {
 
-constexpr int64_t kMaxTokens = int64_t(1) << 21;    // as tokenizer.json's ids (tokenizer_json.cpp)
-constexpr int64_t kMaxCount = int64_t(1) << 32;     // strings' bytes and merges: uint32 offsets / ranks
+constexpr int64_t kMaxCount = int64_t(1) << 32;  // strings' bytes and merges: uint32 offsets / ranks
 
 enum AddedFlag : uint8_t { kSpecial = 1, kSingleWord = 2, kLstrip = 4, kRstrip = 8, kNormalized = 16 };
 constexpr uint8_t kAllAddedFlags = 31;
@@ -151,12 +149,12 @@ struct Header {
 
 Header read_header(const CacheEntry& e) {
   Header h{};
-  h.tokens = meta_value(e, "tokens", 0, kMaxTokens);
+  h.tokens = meta_value(e, "tokens", 0, kMaxTokenId);
   h.string_bytes = meta_value(e, "string_bytes", 0, kMaxCount - 1);
-  h.added = meta_value(e, "added", 0, kMaxTokens);
+  h.added = meta_value(e, "added", 0, kMaxTokenId);
   h.added_bytes = meta_value(e, "added_bytes", 0, kMaxCount - 1);
   h.merges = meta_value(e, "merges", 0, kMaxCount - 1);
-  h.unk_id = meta_value(e, "unk_id", -1, kMaxTokens);
+  h.unk_id = meta_value(e, "unk_id", -1, kMaxTokenId);
   h.nfc = meta_value(e, "nfc", 0, 1) != 0;
   h.ignore_merges = meta_value(e, "ignore_merges", 0, 1) != 0;
   if (e.meta.size() != 8) fail("the header has ", e.meta.size(), " fields, expected 8");
@@ -227,10 +225,8 @@ void write_tokenizer_cache(const std::string& path, const std::string& key, cons
 TokenizerSpec read_tokenizer_cache(const CacheFile& file, const std::string& key) {
   if (file.table().key != key) fail("its key differs (another tokenizer.json or lastrank build)");
   const Entries in(file);
-  const CacheEntry& head = in.header();
-  const Header h = read_header(head);
-  if (head.arrays.size() != 1 || head.arrays[0].bytes != 256 * sizeof(int32_t) || !file.verify(head.arrays[0]))
-    fail("the header's array is not 256 checked byte-token ids");
+  const Header h = read_header(in.header());
+  const int32_t* byte_tokens = in.array<int32_t>("tokenizer", 256);
   TokenizerSpec spec;
   spec.nfc = h.nfc;
   spec.ignore_merges = h.ignore_merges;
@@ -241,8 +237,7 @@ TokenizerSpec read_tokenizer_cache(const CacheFile& file, const std::string& key
   for (char& p : spec.has_token) p = p != 0;
   read_added(in, h, spec);
   std::vector<int32_t> byte_ids(256);
-  std::memcpy(byte_ids.data(), file.at(head.arrays[0]), 256 * sizeof(int32_t));
-  for (int32_t& id : byte_ids) id = token_id(id, spec, true, "byte token");
+  for (int b = 0; b < 256; ++b) byte_ids[size_t(b)] = token_id(byte_tokens[b], spec, true, "byte token");
   const int32_t unk = token_id(h.unk_id, spec, true, "unk_token");
   spec.model = std::make_unique<BpeModel>(std::move(byte_ids), read_merges(in, h, spec), unk);
   return spec;

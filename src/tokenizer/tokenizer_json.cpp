@@ -21,7 +21,7 @@ namespace {
 using nlohmann::json;
 using tok::AddedToken;
 
-constexpr int64_t kMaxTokenId = 1 << 21;  // ids index dense tables: refuse absurd ones (2M > any vocab)
+using tok::kMaxTokenId;
 
 const json& member(const json& obj, const char* key, const char* where) {
   if (!obj.is_object()) fail("tokenizer.json: ", where, " must be an object, found ", obj.type_name());
