@@ -1,5 +1,5 @@
 // tokenizer.json's parse result kept across processes (docs/model-files.md, "Start-up: the
-// tokenizer cache"): parsing the ~11 MB JSON of Qwen3's tokenizer is ~0.25 s of one core at every
+// tokenizer cache"): parsing the 6 MB JSON of Qwen3's tokenizer is ~0.25 s of one core at every
 // one-shot start, mostly in the JSON lexer; reading the same vocabulary, added tokens and merges
 // back from a cache file takes a few milliseconds. One cache file (io/weight_cache_file.h) per
 // key, beside the packed weights, with one entry per array:
