@@ -278,17 +278,10 @@ tok::TokenizerSpec parse(const json& root, BigParts& big) {
   big.vocab = {};
   auto vocab_id = [&](std::string_view s) -> int32_t { return vocab_ids.find(s); };
 
-  std::vector<int32_t> byte_ids(256, -1);
+  std::vector<int32_t> byte_ids(256, -1);  // the vocab id of each byte's ByteLevel string
   for (int b = 0; b < 256; ++b) {
-    std::string s;
-    const char32_t cp = tok::byte_to_char(static_cast<unsigned char>(b));
-    if (cp < 0x80) {
-      s.push_back(static_cast<char>(cp));
-    } else {
-      s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-    byte_ids[static_cast<size_t>(b)] = vocab_id(s);
+    const char c = static_cast<char>(b);
+    byte_ids[static_cast<size_t>(b)] = vocab_id(tok::byte_level_encode(std::string_view(&c, 1)));
   }
   int32_t unk_id = -1;
   auto unk = model.find("unk_token");
