@@ -1,7 +1,7 @@
 // The GNU build ID of the binary this code runs in (the executable, liblastrank.so or the Python
 // module): the linker's hash of the linked output, so two builds of different code differ. Caches
-// of computed values (model/prefix_cache.h) put it in their key, which the lastrank version alone
-// does not make safe during development.
+// of computed values put it in their key (io/cache_through.h, build_cache_key_preamble), which the
+// lastrank version alone does not make safe during development.
 #pragma once
 #include <string>
 

@@ -5,6 +5,7 @@
 
 #include <bit>
 
+#include "core/build_id.h"
 #include "core/error.h"
 #include "io/weight_cache_dir.h"
 #include "io/weight_cache_file.h"
@@ -28,6 +29,11 @@ void report(const CachePlace& place, const std::string& status, const std::strin
 std::string cache_key_preamble(const std::string& what, int64_t format) {
   return cat("lastrank ", what, "\ncache format: ", format, "\nlastrank: ", LASTRANK_VERSION,
              "\nbyte order: ", std::endian::native == std::endian::little ? "little" : "big");
+}
+
+std::string build_cache_key_preamble(const std::string& what, int64_t format) {
+  if (build_id().empty()) return "";
+  return cat(cache_key_preamble(what, format), "\nbuild: ", build_id());
 }
 
 bool read_from_cache(const CachePlace& place, const std::function<void(const std::shared_ptr<CacheFile>&)>& adopt) {

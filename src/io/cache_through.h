@@ -1,7 +1,8 @@
 // The load path every start-up cache file shares (packed weights, backend/cpu/cpu_weight_cache.h;
-// the shared prefix's K/V, model/prefix_cache.h): use the file when it is valid, else make the
-// contents and write them there, reporting each step (docs/model-files.md, "Start-up: the
-// packed-weight cache"). A cache problem is reported, never thrown.
+// the shared prefix's K/V, model/prefix_cache.h; tokenizer.json's parse,
+// tokenizer/tokenizer_cache.h): use the file when it is valid, else make the contents and write
+// them there, reporting each step (docs/model-files.md, "Start-up: the packed-weight cache"). A
+// cache problem is reported, never thrown.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -25,6 +26,12 @@ struct CachePlace {
 // The first lines of every cache key: "lastrank <what>", the cache format version, the lastrank
 // version and the byte order (then each kind adds what its contents depend on).
 std::string cache_key_preamble(const std::string& what, int64_t format);
+// cache_key_preamble plus this build's GNU build ID (core/build_id.h), for contents that only the
+// code that computed them may read back (the shared prefix's K/V, tokenizer.json's parse). "" when
+// the build has none: such contents are then never cached, and the loader logs "disabled" with
+// kNoBuildIdDetail.
+std::string build_cache_key_preamble(const std::string& what, int64_t format);
+inline constexpr const char* kNoBuildIdDetail = "this build has no GNU build ID";
 
 // When place.path exists: opens it and calls adopt, which throws lastrank::Error when the file's
 // key or contents do not fit. true (logged "hit", the file touched) when adopt returned; false

@@ -3,7 +3,6 @@
 
 #include <cstdio>
 
-#include "core/build_id.h"
 #include "core/error.h"
 #include "io/weight_cache_dir.h"
 #include "io/weight_cache_file.h"
@@ -57,11 +56,11 @@ void write_prefix_file(const std::string& path, const std::string& key, const Sh
 
 std::string prefix_cache_key(const ModelConfig& cfg, const EngineOptions& opt, const std::string& kernel_set,
                              const std::string& checkpoint_id, const std::vector<int32_t>& ids) {
-  if (build_id().empty()) return "";
-  std::string key = cat(cache_key_preamble("shared prefix K/V", kPrefixCacheFormat), "\nbuild: ", build_id(),
-                        "\nbackend: ", opt.backend, "\nkernel set: ", kernel_set, "\nreference kernels: ",
-                        int(opt.reference_kernels), "\nprecision: ", precision_name(opt.precision),
-                        "\nint8 leading layers: ", opt.int8_leading_layers, "\nattention row chunk: ", opt.attn_row_chunk);
+  std::string key = build_cache_key_preamble("shared prefix K/V", kPrefixCacheFormat);
+  if (key.empty()) return "";
+  key += cat("\nbackend: ", opt.backend, "\nkernel set: ", kernel_set, "\nreference kernels: ", int(opt.reference_kernels),
+             "\nprecision: ", precision_name(opt.precision), "\nint8 leading layers: ", opt.int8_leading_layers,
+             "\nattention row chunk: ", opt.attn_row_chunk);
   key += cat("\nmodel: hidden ", cfg.hidden_size, " layers ", cfg.num_hidden_layers, " heads ", cfg.num_attention_heads,
              " kv heads ", cfg.num_key_value_heads, " head dim ", cfg.head_dim, " intermediate ", cfg.intermediate_size,
              " vocab ", cfg.vocab_size, " rms eps ", exact(cfg.rms_norm_eps), " rope theta ", exact(cfg.rope_theta));

@@ -295,7 +295,7 @@ struct Qwen3Model::Impl {
   void prefix_through_cache() {
     const std::string key = prefix_cache_key(cfg, opt, be.kernel_set(), checkpoint_id, prefix.ids());
     if (key.empty()) {
-      if (CacheLogFn log = cache_log(CacheFileKind::prefix)) log("disabled", "this build has no GNU build ID");
+      if (CacheLogFn log = cache_log(CacheFileKind::prefix)) log("disabled", kNoBuildIdDetail);
       return;
     }
     load_prefix_through_cache(prefix, n_kv * hd, opt.weight_cache_dir, key, cache_log(CacheFileKind::prefix),

@@ -5,7 +5,6 @@
 #include <map>
 #include <set>
 
-#include "core/build_id.h"
 #include "core/error.h"
 #include "io/mmap_file.h"
 #include "io/weight_cache_dir.h"
@@ -246,9 +245,9 @@ TokenizerSpec read_tokenizer_cache(const CacheFile& file, const std::string& key
 }  // namespace tok
 
 std::string tokenizer_cache_key(std::string_view json_text) {
-  if (build_id().empty()) return "";
-  return cat(cache_key_preamble("tokenizer", kTokenizerCacheFormat), "\nbuild: ", build_id(),
-             "\ntokenizer.json: ", json_text.size(), " bytes, XXH3-128 ",
+  const std::string preamble = build_cache_key_preamble("tokenizer", kTokenizerCacheFormat);
+  if (preamble.empty()) return "";
+  return cat(preamble, "\ntokenizer.json: ", json_text.size(), " bytes, XXH3-128 ",
              cache_hash_hex(json_text.data(), json_text.size()));
 }
 
@@ -259,7 +258,7 @@ tok::TokenizerSpec parse_through_cache(std::string_view text, const std::string&
   if (dir.empty()) return tok::parse_tokenizer_json(text);
   const std::string key = tokenizer_cache_key(text);
   if (key.empty()) {
-    if (log) log("disabled", "this build has no GNU build ID");
+    if (log) log("disabled", kNoBuildIdDetail);
     return tok::parse_tokenizer_json(text);
   }
   const CachePlace place{dir, weight_cache_path(dir, key, CacheFileKind::tokenizer), log};
