@@ -26,13 +26,13 @@ case "${1:-}" in
     [ $# -eq 5 ] || { echo "usage: $0 bench GGUF N RUNS THREADS" >&2; exit 2; }
     gguf=$2 n=$3 runs=$4 threads=$5
     # llama-bench does its own warm-up pass at the same length (disabled for a single run: see results notes).
-    warm=""
-    [ "$runs" -le 1 ] && warm="--no-warmup"
+    warm="" warm_note="llama-bench default"
+    [ "$runs" -le 1 ] && { warm="--no-warmup"; warm_note="none (--no-warmup)"; }
     # Peak RSS of the child via RUSAGE_CHILDREN (GNU time is not in the minbase chroot).
     "$REPO/tools/ref_env.sh" run python3 -c '
 import json, resource, subprocess, sys
-n, threads = int(sys.argv[1]), int(sys.argv[2])
-cmd = sys.argv[3:]
+n, threads, warmup = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+cmd = sys.argv[4:]
 out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=True).stdout
 rows = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
 row = [r for r in rows if r.get("n_prompt") == n][-1]
@@ -42,8 +42,8 @@ med = sorted(runs)[len(runs) // 2] if len(runs) % 2 else sum(sorted(runs)[len(ru
 rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
 print(json.dumps({"engine": "llama.cpp", "precision": row["model_type"].split()[-1].lower(),
                   "threads": threads, "tokens": n, "median_s": med, "tok_per_s": n / med,
-                  "runs": runs, "peak_rss_mb": round(rss, 1), "build": "%s (%s)" % (row.get("build_commit"), row.get("build_number"))}))
-' "$n" "$threads" llama-bench -m "$gguf" -p "$n" -n 0 -r "$runs" $warm -t "$threads" -o jsonl
+                  "runs": runs, "warmup": warmup, "peak_rss_mb": round(rss, 1), "build": "%s (%s)" % (row.get("build_commit"), row.get("build_number"))}))
+' "$n" "$threads" "$warm_note" llama-bench -m "$gguf" -p "$n" -n 0 -r "$runs" $warm -t "$threads" -o jsonl
     ;;
   *) echo "usage: $0 setup | bench GGUF N RUNS THREADS" >&2; exit 2 ;;
 esac
