@@ -5,7 +5,9 @@
                 --warmup small its first document only, for requests that take minutes), then RUNS timed
                 POST /v1/rerank on one keep-alive connection; wall time at the client, loopback.
   --mode cli    RUNS one-shot `lastrank rerank --input REQ` processes (load + tokenize + forward + exit),
-                after one untimed run that warms the page cache; wall time of the process.
+                after one untimed run that warms the page cache and writes the cache directory's files
+                (the same request, or with --warmup small its first document only: the process reads
+                the same files either way); wall time of the process.
 
 Prints one JSON line in bench_e2e's schema (engine lastrank, mode serve|cli, tokens = usage.total_tokens,
 documents, median_s, tok_per_s, runs[], warmup, peak_rss_mb of the server / CLI process). Stdlib only.
@@ -45,7 +47,7 @@ def start_server(a, tmp):
 
 
 def warmup_body(a, body):
-    """The serve warm-up request: the timed one, or (small) its query with the first document only."""
+    """The untimed warm-up request: the timed one, or (small) its query with the first document only."""
     if a.warmup == "full":
         return body
     req = json.loads(body)
@@ -76,17 +78,20 @@ def time_cli(a):
     runs, rss, tokens = [], 0.0, None
     with tempfile.TemporaryDirectory(prefix="lastrank-workload-") as tmp:
         out = os.path.join(tmp, "resp.json")
-        cmd = [a.bin, "rerank", "--model", a.model, "--input", a.request, "--output", out,
-               "--precision", a.precision, "--threads", str(a.threads)]
+        warmup_request = os.path.join(tmp, "warmup.json")
+        with open(warmup_request, "wb") as f:
+            f.write(warmup_body(a, open(a.request, "rb").read()))
         for i in range(1 + a.runs):  # the first run warms the page cache, untimed
+            cmd = [a.bin, "rerank", "--model", a.model, "--input", warmup_request if i == 0 else a.request,
+                   "--output", out, "--precision", a.precision, "--threads", str(a.threads)]
             t = time.perf_counter()
             p = subprocess.Popen(cmd)
             _, status, ru = os.wait4(p.pid, 0)
             dt = time.perf_counter() - t
             if os.waitstatus_to_exitcode(status) != 0:
                 raise SystemExit(f"bench_workload: {' '.join(cmd)} failed ({status})")
-            tokens = json.load(open(out))["usage"]["total_tokens"]
             if i > 0:
+                tokens = json.load(open(out))["usage"]["total_tokens"]
                 runs.append(dt)
                 rss = max(rss, ru.ru_maxrss / 1024.0)
             print(f"cli {a.precision} run {i} ({'warm-up' if i == 0 else 'timed'}): {dt:.3f} s", file=sys.stderr, flush=True)
@@ -103,7 +108,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--warmup", choices=["full", "small"], default="full",
-                    help="serve: the untimed warm-up request is the timed one (full) or its first document (small)")
+                    help="the untimed warm-up request (serve) or process (cli) runs the timed request (full) or its first document (small)")
     a = ap.parse_args()
     body = open(a.request, "rb").read()
     docs = len(json.loads(body)["documents"])
@@ -114,7 +119,7 @@ def main():
     med = statistics.median(runs)
     print(json.dumps({"engine": "lastrank", "mode": a.mode, "precision": a.precision, "threads": a.threads,
                       "tokens": tokens, "documents": docs, "median_s": med, "tok_per_s": tokens / med, "runs": runs,
-                      "warmup": 1 if a.mode == "cli" or a.warmup == "full" else "small", "peak_rss_mb": round(rss, 1), "load_s": load_s}), flush=True)
+                      "warmup": 1 if a.warmup == "full" else "small", "peak_rss_mb": round(rss, 1), "load_s": load_s}), flush=True)
 
 
 if __name__ == "__main__":

@@ -26,8 +26,8 @@
 # RUNS (3, timed runs after 1 warm-up), LONG (8192: lengths >= this use the LONG_* run counts),
 # LONG_RUNS (3 for lastrank), HF_LONG_RUNS (3, no warm-up; also ONNX Runtime), LLAMA_LONG_RUNS (1, no warm-up),
 # WORKLOADS ("a:20:250 b:100:100 c:10:195": name:documents:words per document; "" skips),
-# WORKLOAD_PRECISIONS ("fp32 bf16 int8"), WORKLOAD_MODES ("serve cli": how lastrank is timed), WORKLOAD_RUNS (3), WORKLOAD_WARMUP (full | small: serve's untimed
-# warm-up request is the timed one, or its first document only, for ~10K-token lists that take minutes per request on 2 cores), ONNX_INT8 (auto | plain | reduce_range:
+# WORKLOAD_PRECISIONS ("fp32 bf16 int8"), WORKLOAD_MODES ("serve cli": how lastrank is timed), WORKLOAD_RUNS (3), WORKLOAD_WARMUP (full | small: the untimed
+# warm-up request or CLI process runs the timed request, or its first document only, for ~10K-token lists that take minutes per request on 2 cores), ONNX_INT8 (auto | plain | reduce_range:
 # auto takes plain quantize_dynamic when its hidden states pass the check, else reduce_range),
 # LAYERS (28: fewer makes a cheaper checkpoint of the same widths, for smoke tests), THREADS (2),
 # BUILD_DIR (build-bench), SEED (20251125), OUT (bench/results/e2e.md), LOAD_MAX (0.5),
