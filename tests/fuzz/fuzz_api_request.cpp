@@ -12,7 +12,9 @@
 #include <cstdlib>
 #include <optional>
 #include <sstream>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/request.h"
 #include "api/response.h"
@@ -86,6 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(!req.max_tokens_per_doc || *req.max_tokens_per_doc >= 1);
   check(!req.max_tokens_per_query || *req.max_tokens_per_query >= 1);
   const std::optional<size_t> top_n = r.top_n;
+  const std::vector<std::string> texts = r.documents;  // before chunking replaces them
   try {
     api::apply_truncation(req, WordTokens(), {8, 16}, limits);
   } catch (const api::ApiError& e) {
@@ -94,13 +97,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const api::ChunkPlan& plan = req.chunks;
   if (plan.active()) {  // chunks tile each document's text in order, at most max_chunks_per_doc of them
+    // (an empty document is one empty chunk, [0, 0))
     check(plan.chunks.size() == r.documents.size() && plan.chunks.size() <= limits.max_documents);
     check(plan.chunk_counts.size() == n && !r.top_n && plan.top_n == top_n);
     for (size_t c = 0; c < plan.chunks.size(); ++c) {
       const api::Chunk& k = plan.chunks[c];
       const bool first = k.index == 0;
       check(first ? k.start == 0 : plan.chunks[c - 1].document == k.document && plan.chunks[c - 1].end == k.start);
-      check(k.start < k.end && k.index < req.max_chunks_per_doc.value_or(limits.max_chunks_per_doc));
+      const bool empty = texts[k.document].empty();
+      check(empty ? first && k.end == 0 && plan.chunk_counts[k.document] == 1 : k.start < k.end);
+      check(k.index < req.max_chunks_per_doc.value_or(limits.max_chunks_per_doc));
     }
   }
   RerankResponse resp;

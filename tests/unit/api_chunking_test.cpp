@@ -89,6 +89,23 @@ TEST(Chunking, SplitDocumentsPlansSpansInCodePoints) {
   EXPECT_EQ(unchanged.documents, (std::vector<std::string>{"a b", "c"}));
 }
 
+// An empty document beside one that is chunked stays one chunk, the empty span [0, 0).
+TEST(Chunking, AnEmptyDocumentIsOneEmptyChunk) {
+  const WordTokens t;
+  RerankRequest rr;
+  rr.documents = {"", "a b c", "   "};
+  const ChunkPlan plan = split_documents(rr, t, {2, 5, 100, 0});
+  ASSERT_TRUE(plan.active());
+  EXPECT_EQ(plan.chunk_counts, (std::vector<size_t>{1, 2, 1}));
+  EXPECT_EQ(rr.documents, (std::vector<std::string>{"", "a b", " c", "   "}));
+  ASSERT_EQ(plan.chunks.size(), 4u);
+  EXPECT_EQ(plan.chunks[0].document, 0u);
+  EXPECT_EQ(plan.chunks[0].start, 0u);
+  EXPECT_EQ(plan.chunks[0].end, 0u);
+  EXPECT_EQ(plan.chunks[3].start, 0u);
+  EXPECT_EQ(plan.chunks[3].end, 3u);
+}
+
 TEST(Chunking, CapOnChunksInAllAndRejectMode) {
   const WordTokens t;
   RequestLimits limits;
