@@ -74,13 +74,13 @@ def time_serve(a, body):
     return runs, resp["usage"]["total_tokens"], rss, load_s
 
 
-def time_cli(a):
+def time_cli(a, body):
     runs, rss, tokens = [], 0.0, None
     with tempfile.TemporaryDirectory(prefix="lastrank-workload-") as tmp:
         out = os.path.join(tmp, "resp.json")
         warmup_request = os.path.join(tmp, "warmup.json")
         with open(warmup_request, "wb") as f:
-            f.write(warmup_body(a, open(a.request, "rb").read()))
+            f.write(warmup_body(a, body))
         for i in range(1 + a.runs):  # the first run warms the page cache, untimed
             cmd = [a.bin, "rerank", "--model", a.model, "--input", warmup_request if i == 0 else a.request,
                    "--output", out, "--precision", a.precision, "--threads", str(a.threads)]
@@ -115,7 +115,7 @@ def main():
     if a.mode == "serve":
         runs, tokens, rss, load_s = time_serve(a, body)
     else:
-        (runs, tokens, rss), load_s = time_cli(a), None
+        (runs, tokens, rss), load_s = time_cli(a, body), None
     med = statistics.median(runs)
     print(json.dumps({"engine": "lastrank", "mode": a.mode, "precision": a.precision, "threads": a.threads,
                       "tokens": tokens, "documents": docs, "median_s": med, "tok_per_s": tokens / med, "runs": runs,
