@@ -63,6 +63,7 @@ class Results:
         self.workloads = sorted({w for _, w in self.work})
         self.wkeys = sort_keys({k for k, _ in self.work})
         self.peak = {r["threads"]: r for r in rows if r.get("kernel") == "fma_peak"}
+        self.peak_now = [r["fma_peak_now"] for r in bench if r.get("fma_peak_now")]
         self.checks = [r for r in rows if "check" in r]
         self.peers = [r for r in bench if r["engine"] != "lastrank"]
 
@@ -76,7 +77,23 @@ class Results:
             return "Machine fp32 FMA peak: not measured."
         ks = self.peak[min(self.peak)]["kernel_set"]
         parts = ", ".join(f"**{r['gflops']:.0f} GFLOP/s** at {t} thread{'s' if t > 1 else ''}" for t, r in sorted(self.peak.items()))
-        return f"Machine fp32 FMA peak (`bench_kernels --only fma`, {ks} vectors, 12 chains per thread): {parts}."
+        return f"Machine fp32 FMA peak (`bench_kernels --only fma`, {ks} vectors, 12 chains per thread): {parts}." + self.drift()
+
+    def drift(self):
+        """The peak probed just before each engine's run (run_bench.sh `timed`), and a warning if it moved."""
+        if not self.peak_now:
+            return ""
+        lo, hi = min(self.peak_now), max(self.peak_now)
+        out = f" Probed again just before each engine's run (the engine threads): {lo:.0f}-{hi:.0f} GFLOP/s."
+        if hi > 1.1 * lo:
+            out += (f" **Warning: the machine's peak moved {100 * (hi - lo) / hi:.0f} % during this run; read each "
+                    "engine's GFLOP/s against the peak beside it, not against the others' times.**")
+        return out
+
+
+def of_peak(r):
+    """ " of P" for a row with the FMA peak probed just before it (run_bench.sh `timed`), else "". """
+    return f" of {r['fma_peak_now']:.0f}" if r.get("fma_peak_now") else ""
 
 
 def md_table(head, rows):
@@ -90,7 +107,7 @@ def workload_table(R):
         cells = []
         for w in R.workloads:
             r = R.work.get((k, w))
-            cells.append(f"**{r['median_s']:.2f} s** ({r['tok_per_s']:.0f} tok/s, {gflops(R.cfg, r):.0f} GFLOP/s)"
+            cells.append(f"**{r['median_s']:.2f} s** ({r['tok_per_s']:.0f} tok/s, {gflops(R.cfg, r):.0f}{of_peak(r)} GFLOP/s)"
                          if r else "–")
         rows.append(label(k).split(" | ") + cells)
     return md_table(["engine / path", "precision"] + [R.workload_tokens(w) for w in R.workloads], rows)
@@ -171,7 +188,8 @@ def runs_lines(R):
     for (k, tag), r in sorted(list(R.forward.items()) + list(R.work.items()), key=lambda x: str(x[0][1])):
         wu = r.get("warmup", "llama-bench default" if k[0] == "llama.cpp" else "?")
         out.append(f"- {k[0]} {k[1]} {k[2]} {'N=' if isinstance(tag, int) else 'workload '}{tag} ({r['tokens']} tokens): "
-                   + ", ".join(f"{t:.3f}" for t in r["runs"]) + f" s (warm-up: {wu}; median {statistics.median(r['runs']):.3f} s)")
+                   + ", ".join(f"{t:.3f}" for t in r["runs"]) + f" s (warm-up: {wu}; median {statistics.median(r['runs']):.3f} s"
+                   + (f"; FMA peak just before: {r['fma_peak_now']:.1f} GFLOP/s" if r.get("fma_peak_now") else "") + ")")
     return out
 
 
@@ -191,7 +209,7 @@ def render(R, machine, commands, results_name):
             "One sequence, batch 1, to the last position (lastrank also applies the projector there). Median in bold; "
             "in brackets the per-run range and the number of timed runs.", ""] + forward_table(R, fmt_cell) + [""]
     out += ["### Effective GFLOP/s (model FLOPs / median time)", "", R.peak_line(), ""]
-    out += forward_table(R, lambda r: f"{gflops(R.cfg, r):.0f}") + [""] + ratio_tables(R)
+    out += forward_table(R, lambda r: f"{gflops(R.cfg, r):.0f}{of_peak(r)}") + [""] + ratio_tables(R)
     out += ["## Peer correctness and set-up", ""] + check_lines(R) + [""] + peer_notes(R)
     out += ["", "## Peak resident memory, MB (ru_maxrss / VmHWM of the process)", ""]
     out += forward_table(R, lambda r: f"{r['peak_rss_mb']:.0f}")

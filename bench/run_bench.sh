@@ -5,7 +5,8 @@
 #   tools/ref_env.sh setup && bench/run_bench.sh      # everything (long: ~3 h on 2 cores)
 #
 # It measures, and writes to bench/results/e2e.md (+ raw JSON lines in e2e.jsonl; the headline of bench/RESULTS.md):
-#  1. the machine's fp32 FMA peak at 1 and 2 threads (bench_kernels --only fma);
+#  1. the machine's fp32 FMA peak at 1 and 2 threads (bench_kernels --only fma), and again at THREADS
+#     threads just before each engine's run (recorded in its rows: the host's speed can move);
 #  2. realistic workloads (WORKLOADS): seeded rerank requests, lastrank timed as a warm `lastrank serve`
 #     request and as a one-shot `lastrank rerank` process (bench/bench_workload.py); the peers as a bare
 #     forward over the same number of tokens;
@@ -78,13 +79,15 @@ gguf() { echo "$MODEL-$1.gguf"; }
 onnx() { echo "$MODEL-onnx-$1/model.onnx"; }
 
 # record NAME TAG CMD... : runs CMD, appends its JSON lines (with "workload": TAG unless TAG is "-").
+# With PEAK_NOW set (timed), its lines also get "fma_peak_now": PEAK_NOW.
 record() {
-  local name=$1 tag=$2; shift 2
+  local name=$1 tag=$2 pre=""; shift 2
+  [ "$tag" = - ] || pre="\"workload\": \"$tag\", "
+  [ -z "${PEAK_NOW:-}" ] || pre="$pre\"fma_peak_now\": $PEAK_NOW, "
   echo "$*" >>"$CMDS"
   log "$name: $*"
   if "$@" >"$RAW/$name.out" 2>"$RAW/$name.err"; then
-    if [ "$tag" = - ]; then grep '^{' "$RAW/$name.out" >>"$RESULTS" || true
-    else grep '^{' "$RAW/$name.out" | sed "s/^{/{\"workload\": \"$tag\", /" >>"$RESULTS" || true; fi
+    grep '^{' "$RAW/$name.out" | sed "s/^{/{$pre/" >>"$RESULTS" || true
     tail -n1 "$RAW/$name.out" >&2
   else
     log "FAILED ($name), see $RAW/$name.err"; tail -n5 "$RAW/$name.err" >&2
@@ -154,23 +157,40 @@ choose_onnx_int8() {  # prints int8 | int8rr | nothing
 
 fma_peak() { record fma-peak - "$BUILD_DIR/bench_kernels" --only fma --threads 1,2 --reps 3 || true; }
 
+# The fp32 FMA peak at THREADS threads now, wall GFLOP/s (empty if the probe fails; ~1 s).
+peak_now() {
+  "$BUILD_DIR/bench_kernels" --only fma --threads "$THREADS" --reps 3 2>/dev/null | python3 -c '
+import json, sys
+print(next((json.loads(l)["gflops"] for l in sys.stdin if l.startswith("{") and "fma_peak" in l), ""))' || true
+}
+
+# timed NAME TAG CMD...: record an engine's run with the FMA peak probed just before it in its rows.
+# A host's speed can move within a run (a 2-vCPU KVM guest has measured 2 threads at one core's
+# peak for minutes, and 68-80 GFLOP/s within hours), so each engine's GFLOP/s is shown beside the
+# peak of its own moment, not only the run's first.
+timed() {
+  local peak; peak=$(peak_now)
+  log "FMA peak now (${THREADS} threads): ${peak:-not measured} GFLOP/s"
+  PEAK_NOW=$peak record "$@"
+}
+
 # peers_at PREFIX TAG N: every selected peer, a bare forward over N random token ids (TAG: record's).
 peers_at() {
   local pre=$1 tag=$2 n=$3 r=$RUNS w=1 lr=$RUNS
   [ "$n" -ge "$LONG" ] && { r=$HF_LONG_RUNS; w=0; lr=$LLAMA_LONG_RUNS; }
   if want_peer hf; then
-    record "$pre-hf-fp32-$n" "$tag" ref python3 tools/bench_peer_hf.py --model "$MODEL" --tokens "$n" \
+    timed "$pre-hf-fp32-$n" "$tag" ref python3 tools/bench_peer_hf.py --model "$MODEL" --tokens "$n" \
       --runs "$r" --warmup "$w" --threads "$THREADS" --dtype fp32 || true
   fi
   if want_peer onnx; then
     for v in fp32 ${ONNX_INT8_CHOSEN:-}; do
-      record "$pre-onnx-$v-$n" "$tag" ref python3 tools/bench_peer_onnx.py --onnx "$(onnx "$v")" --precision "$v" \
+      timed "$pre-onnx-$v-$n" "$tag" ref python3 tools/bench_peer_onnx.py --onnx "$(onnx "$v")" --precision "$v" \
         --tokens "$n" --runs "$r" --warmup "$w" --threads "$THREADS" || true
     done
   fi
   if want_peer llamacpp; then
     for t in bf16 q8_0; do
-      record "$pre-llamacpp-$t-$n" "$tag" peer tools/bench_peer_llamacpp.sh bench "$(gguf "$t")" "$n" "$lr" "$THREADS" || true
+      timed "$pre-llamacpp-$t-$n" "$tag" peer tools/bench_peer_llamacpp.sh bench "$(gguf "$t")" "$n" "$lr" "$THREADS" || true
     done
   fi
 }
@@ -182,7 +202,7 @@ workload() {
   python3 bench/make_workload.py --docs "$docs" --words "$words" --seed "$SEED" --out "$req"
   for p in $WORKLOAD_PRECISIONS; do
     for mode in $WORKLOAD_MODES; do
-      record "$name-lastrank-$mode-$p" "$name" python3 bench/bench_workload.py --bin "$BUILD_DIR/lastrank" --model "$MODEL" \
+      timed "$name-lastrank-$mode-$p" "$name" python3 bench/bench_workload.py --bin "$BUILD_DIR/lastrank" --model "$MODEL" \
         --request "$req" --mode "$mode" --precision "$p" --threads "$THREADS" --runs "$WORKLOAD_RUNS" \
         --warmup "$WORKLOAD_WARMUP" || true
     done
@@ -202,7 +222,7 @@ lengths() {
     precs=$PRECISIONS r=$RUNS
     [ "$n" -ge "$LONG" ] && { precs=$LONG_PRECISIONS; r=$LONG_RUNS; }
     for p in $precs; do
-      record "lastrank-$p-$n" - "$BUILD_DIR/bench_e2e" --model "$MODEL" --precision "$p" --tokens "$n" \
+      timed "lastrank-$p-$n" - "$BUILD_DIR/bench_e2e" --model "$MODEL" --precision "$p" --tokens "$n" \
         --threads "$THREADS" --runs "$r" --warmup 1 || true
     done
     peers_at random - "$n"

@@ -113,4 +113,13 @@ foreach(src ${LASTRANK_LINT_TESTS})
   set_tests_properties(lint_${name} PROPERTIES LABELS lint)
 endforeach()
 
+# Benchmark tooling checks (bench/*.py on synthetic rows, no build products): tests/bench/*.sh, run
+# as `bash script SOURCE_DIR` with the python3 on PATH.
+file(GLOB LASTRANK_BENCH_TESTS CONFIGURE_DEPENDS tests/bench/*.sh)
+foreach(src ${LASTRANK_BENCH_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_test(NAME bench_${name} COMMAND bash ${src} ${CMAKE_SOURCE_DIR})
+  set_tests_properties(bench_${name} PROPERTIES LABELS "bench;nosan")
+endforeach()
+
 include(cmake/tests_library.cmake)
