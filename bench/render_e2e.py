@@ -189,7 +189,8 @@ def runs_lines(R):
         wu = r.get("warmup", "llama-bench default" if k[0] == "llama.cpp" else "?")
         out.append(f"- {k[0]} {k[1]} {k[2]} {'N=' if isinstance(tag, int) else 'workload '}{tag} ({r['tokens']} tokens): "
                    + ", ".join(f"{t:.3f}" for t in r["runs"]) + f" s (warm-up: {wu}; median {statistics.median(r['runs']):.3f} s"
-                   + (f"; FMA peak just before: {r['fma_peak_now']:.1f} GFLOP/s" if r.get("fma_peak_now") else "") + ")")
+                   + (f"; FMA peak just before: {r['fma_peak_now']:.1f} GFLOP/s" if r.get("fma_peak_now") else "")
+                   + (f", after waiting {r['settled_s']} s for it to settle" if r.get("settled_s") else "") + ")")
     return out
 
 

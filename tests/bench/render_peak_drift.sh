@@ -18,7 +18,7 @@ rows() {  # rows PEAK_A PEAK_B: two engines' rows, each with the peak probed bef
   cat <<JSON
 {"kernel":"fma_peak","kernel_set":"avx2","prec":"fp32","threads":2,"gflops":80.0}
 {"fma_peak_now": $1, "engine": "lastrank", "mode": "forward", "precision": "bf16", "threads": 2, "tokens": 512, "median_s": 2.0, "tok_per_s": 256.0, "runs": [2.0], "warmup": 1, "peak_rss_mb": 100.0}
-{"workload": "c", "fma_peak_now": $2, "engine": "hf-transformers", "precision": "fp32", "threads": 2, "tokens": 512, "median_s": 3.0, "tok_per_s": 170.7, "runs": [3.0], "warmup": 1, "peak_rss_mb": 200.0}
+{"workload": "c", "fma_peak_now": $2, "settled_s": 35, "engine": "hf-transformers", "precision": "fp32", "threads": 2, "tokens": 512, "median_s": 3.0, "tok_per_s": 170.7, "runs": [3.0], "warmup": 1, "peak_rss_mb": 200.0}
 JSON
 }
 render() {  # render NAME PEAK_A PEAK_B -> $T/NAME.md
@@ -32,7 +32,9 @@ render drift 80.0 40.0
 grep -q "Probed again just before each engine's run (the engine threads): 40-80 GFLOP/s" "$T/drift.md" || fail "no probe range"
 grep -q "the machine's peak moved 50 %" "$T/drift.md" || fail "no drift warning for a peak that halved"
 grep -q "GFLOP/s of 40\|[0-9] of 40 GFLOP/s" "$T/drift.md" || fail "the peer's GFLOP/s lacks its own peak (40)"
-grep -q "FMA peak just before: 80.0 GFLOP/s" "$T/drift.md" || fail "the run list lacks lastrank's peak (80)"
+grep -q "FMA peak just before: 80.0 GFLOP/s)" "$T/drift.md" || fail "the run list lacks lastrank's peak (80)"
+grep -q "FMA peak just before: 40.0 GFLOP/s, after waiting 35 s for it to settle" "$T/drift.md" ||
+  fail "the run list lacks the peer's settling wait"
 
 render steady 80.0 77.0
 grep -q "Probed again just before each engine's run (the engine threads): 77-80 GFLOP/s" "$T/steady.md" || fail "no probe range"
