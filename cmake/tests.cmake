@@ -105,21 +105,19 @@ if(TARGET lastrank)
   endforeach()
 endif()
 
-# Source checks (grep over src/, no build products): tests/lint/*.sh, run as `bash script SOURCE_DIR`.
-file(GLOB LASTRANK_LINT_TESTS CONFIGURE_DEPENDS tests/lint/*.sh)
-foreach(src ${LASTRANK_LINT_TESTS})
-  get_filename_component(name ${src} NAME_WE)
-  add_test(NAME lint_${name} COMMAND bash ${src} ${CMAKE_SOURCE_DIR})
-  set_tests_properties(lint_${name} PROPERTIES LABELS lint)
-endforeach()
-
-# Benchmark tooling checks (bench/*.py on synthetic rows, no build products): tests/bench/*.sh, run
-# as `bash script SOURCE_DIR` with the python3 on PATH.
-file(GLOB LASTRANK_BENCH_TESTS CONFIGURE_DEPENDS tests/bench/*.sh)
-foreach(src ${LASTRANK_BENCH_TESTS})
-  get_filename_component(name ${src} NAME_WE)
-  add_test(NAME bench_${name} COMMAND bash ${src} ${CMAKE_SOURCE_DIR})
-  set_tests_properties(bench_${name} PROPERTIES LABELS "bench;nosan")
-endforeach()
+# Script checks that need no build products: DIR/*.sh, each run as `bash script SOURCE_DIR` and
+# named PREFIX_<script name>, with LABELS.
+function(lastrank_source_script_tests dir prefix labels)
+  file(GLOB scripts CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/${dir}/*.sh)
+  foreach(src ${scripts})
+    get_filename_component(name ${src} NAME_WE)
+    add_test(NAME ${prefix}_${name} COMMAND bash ${src} ${CMAKE_SOURCE_DIR})
+    set_tests_properties(${prefix}_${name} PROPERTIES LABELS "${labels}")
+  endforeach()
+endfunction()
+# Source checks (grep over src/).
+lastrank_source_script_tests(tests/lint lint lint)
+# Benchmark tooling checks (bench/*.py on synthetic rows, with the python3 on PATH).
+lastrank_source_script_tests(tests/bench bench "bench;nosan")
 
 include(cmake/tests_library.cmake)
