@@ -159,18 +159,22 @@ choose_onnx_int8() {  # prints int8 | int8rr | nothing
 
 fma_peak() { record fma-peak - "$BUILD_DIR/bench_kernels" --only fma --threads 1,2 --reps 3 || true; }
 
-# The fp32 FMA peak at THREADS threads now, wall GFLOP/s (empty if the probe fails; ~1 s).
-peak_now() {
-  "$BUILD_DIR/bench_kernels" --only fma --threads "$THREADS" --reps 3 2>/dev/null | python3 -c '
+# The GFLOP/s of the fma_peak line at THREADS threads on stdin (empty if there is none).
+peak_at_threads() {
+  python3 -c '
 import json, sys
-print(next((json.loads(l)["gflops"] for l in sys.stdin if l.startswith("{") and "fma_peak" in l), ""))' || true
+rows = [json.loads(l) for l in sys.stdin if l.startswith("{") and "fma_peak" in l]
+print(next((r["gflops"] for r in rows if r["threads"] == int(sys.argv[1])), ""))' "$THREADS"
 }
+
+# The fp32 FMA peak at THREADS threads now, wall GFLOP/s (empty if the probe fails; ~1 s).
+peak_now() { "$BUILD_DIR/bench_kernels" --only fma --threads "$THREADS" --reps 3 2>/dev/null | peak_at_threads || true; }
 
 # timed NAME TAG CMD...: record an engine's run with the FMA peak probed just before it in its rows.
 # A host's speed can move within a run (a 2-vCPU KVM guest has measured 2 threads at one core's
 # peak for minutes, and 68-80 GFLOP/s within hours), so each engine's GFLOP/s is shown beside the
 # peak of its own moment, not only the run's first. Settling: while the probe reads under 90 % of
-# the run's first (PEAK_START), it waits and probes again, up to SETTLE_S seconds. On the Zen 1
+# the run's first (PEAK_START, fma_peak's), it waits and probes again, up to SETTLE_S seconds. On the Zen 1
 # firecracker guest the probe right after the 3.8 GB PyTorch process read 52-53 of 77-80 in two
 # runs, and the engine timed next ran ~10 % slow (bench/results/e2e-c-zen1-2026-12-02-second.md).
 timed() {
@@ -268,7 +272,8 @@ build
 make_model
 setup_peers
 fma_peak
-PEAK_START=$(peak_now)
+PEAK_START=$(peak_at_threads <"$RAW/fma-peak.out" || true)  # the peak the report prints, when THREADS is 1 or 2
+[ -n "$PEAK_START" ] || PEAK_START=$(peak_now)
 for w in $WORKLOADS; do workload "$w"; done
 lengths
 uptime_after=$(uptime)
